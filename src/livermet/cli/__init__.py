@@ -1,0 +1,1 @@
+"""Command line: a thin shell over the library (no clinical logic here)."""

@@ -1,0 +1,65 @@
+"""The `livermet` command. Each domain registers its commands from its own module.
+
+Heavy libraries (numpy, SimpleITK, highdicom, weasyprint ...) are imported inside the
+commands that need them, so `livermet --help` and the calculators start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from livermet import __version__
+
+app = typer.Typer(
+    name="livermet",
+    help="Decision support for the liver-metastasis MDT. Not a medical device: it supports, "
+    "and never replaces, the team's judgement.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Each module defines `register(app: typer.Typer) -> None`.
+COMMAND_MODULES = [
+    "livermet.cli.case_cmds",      # schema, validate, assess, demo
+    "livermet.cli.calc_cmds",      # calc
+    "livermet.cli.imaging_cmds",   # volumetry, segment
+    "livermet.cli.decision_cmds",  # explain, knowledge
+    "livermet.cli.report_cmds",    # report, fhir, dicom-sr
+    "livermet.cli.serve_cmds",     # serve, user management
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"livermet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """livermet: case, calculators, CT volumetry, treatment options, report, FHIR/DICOM."""
+
+
+for _name in COMMAND_MODULES:
+    try:
+        _mod = importlib.import_module(_name)
+    except ModuleNotFoundError as exc:  # a domain not written yet
+        if exc.name != _name:
+            raise
+        continue
+    _mod.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

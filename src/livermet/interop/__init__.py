@@ -1,0 +1,1 @@
+"""livermet.interop"""

@@ -1,0 +1,1 @@
+"""livermet.web"""
