@@ -31,8 +31,10 @@ class _Model(BaseModel):
 
 
 class LabValue(_Model):
-    value: float
-    unit: str
+    """A lab value in any unit that converts to the canonical one (livermet.units)."""
+
+    value: float = Field(description="the number as reported by the laboratory")
+    unit: str = Field(description="its unit, e.g. umol/L, g/L, mmol/L")
 
 
 LabInput = Union[float, LabValue, None]
@@ -42,10 +44,10 @@ class Patient(_Model):
     name: Optional[str] = None
     birth_date: Optional[str] = None
     mrn: Optional[str] = Field(None, description="hospital identifier (dropped when de-identified)")
-    age: Optional[float] = Field(None, description="years")
-    sex: Optional[Sex] = None
-    height_cm: Optional[float] = None
-    weight_kg: Optional[float] = None
+    age: Optional[float] = Field(None, description="age in years")
+    sex: Optional[Sex] = Field(None, description="female | male (MELD 3.0 uses it)")
+    height_cm: Optional[float] = Field(None, description="height in cm")
+    weight_kg: Optional[float] = Field(None, description="weight in kg")
     ecog: Optional[int] = Field(None, description="ECOG performance status 0-4")
 
 
@@ -58,17 +60,19 @@ class Biomarkers(_Model):
 
 
 class Primary(_Model):
-    site: Optional[Site] = None
+    site: Optional[Site] = Field(None, description="organ of the primary tumour")
     confirmed: Optional[bool] = Field(None, description="false or null with site 'other': unknown primary")
-    side: Optional[Side] = None
+    side: Optional[Side] = Field(None, description="colorectal: left (splenic flexure to rectum) or right")
     histology: Optional[str] = None
-    t_stage: Optional[str] = None
-    node_positive: Optional[bool] = None
-    serosal_invasion: Optional[bool] = None
-    resected: Optional[bool] = None
-    months_since_resection: Optional[float] = None
-    portal_drainage: Optional[bool] = None
-    ki67_percent: Optional[float] = None
+    t_stage: Optional[str] = Field(None, description="TNM T category of the primary, e.g. T3")
+    node_positive: Optional[bool] = Field(None, description="lymph-node-positive primary")
+    serosal_invasion: Optional[bool] = Field(None, description="primary invades the serosa (Nordlinger)")
+    resected: Optional[bool] = Field(None, description="primary tumour removed")
+    months_since_resection: Optional[float] = Field(
+        None, description="months from resection of the primary to now (Oslo score)"
+    )
+    portal_drainage: Optional[bool] = Field(None, description="primary drained by the portal system (Milan-NET)")
+    ki67_percent: Optional[float] = Field(None, description="Ki-67 proliferation index, percent 0-100")
     differentiation: Optional[Differentiation] = None
     biomarkers: Biomarkers = Field(default_factory=Biomarkers)
 
@@ -76,69 +80,79 @@ class Primary(_Model):
 class Measurement(_Model):
     """One lesion measured at one time point (RECIST, disappearing metastases)."""
 
-    date: str
+    date: str = Field(description="ISO date YYYY-MM-DD")
     diameter_mm: Optional[float] = Field(None, description="null or 0 when no longer visible")
     visible: Optional[bool] = None
 
 
 class Lesion(_Model):
-    id: str
-    segments: list[int] = Field(default_factory=list)
-    diameter_mm: Optional[float] = None
-    near_major_vessel: Optional[bool] = None
+    id: str = Field(description="unique within the case, e.g. L1")
+    segments: list[int] = Field(default_factory=list, description="Couinaud segments 1-8 it occupies")
+    diameter_mm: Optional[float] = Field(None, description="largest diameter now, mm")
+    near_major_vessel: Optional[bool] = Field(
+        None, description="abuts a hepatic vein, the portal bifurcation or the IVC"
+    )
     target: Optional[bool] = Field(None, description="RECIST target lesion")
     measurements: list[Measurement] = Field(default_factory=list)
 
 
 class Extrahepatic(_Model):
-    present: Optional[bool] = None
-    resectable: Optional[bool] = None
-    sites: list[str] = Field(default_factory=list)
+    present: Optional[bool] = Field(None, description="disease outside the liver")
+    resectable: Optional[bool] = Field(None, description="all extrahepatic disease resectable")
+    sites: list[str] = Field(default_factory=list, description="e.g. lung, peritoneum, nodes")
 
 
 class Metastases(_Model):
-    synchronous: Optional[bool] = None
-    disease_free_interval_months: Optional[float] = None
+    synchronous: Optional[bool] = Field(None, description="found at or before diagnosis of the primary")
+    disease_free_interval_months: Optional[float] = Field(
+        None, description="months from the primary to the liver metastases (synchronous: 0)"
+    )
     lesions: list[Lesion] = Field(default_factory=list)
-    pattern: Optional[Pattern] = None
-    liver_involvement_percent: Optional[float] = None
+    pattern: Optional[Pattern] = Field(None, description="discrete | diffuse | miliary")
+    liver_involvement_percent: Optional[float] = Field(
+        None, description="share of the liver replaced by tumour, percent 0-100"
+    )
     extrahepatic: Extrahepatic = Field(default_factory=Extrahepatic)
-    response_to_chemotherapy: Optional[Response] = None
-    stable_months: Optional[float] = None
+    response_to_chemotherapy: Optional[Response] = Field(
+        None, description="responding | stable | progressive on current chemotherapy"
+    )
+    stable_months: Optional[float] = Field(None, description="months of stable disease or response")
     recurrence_after_resection: Optional[bool] = None
     new_lesions: Optional[bool] = None
 
 
 class Labs(_Model):
-    bilirubin: LabInput = None
-    albumin: LabInput = None
-    inr: LabInput = None
-    creatinine: LabInput = None
-    sodium: LabInput = None
-    cea: LabInput = None
-    platelets: LabInput = None
-    icg_r15: LabInput = None
-    dialysis: Optional[bool] = None
+    bilirubin: LabInput = Field(None, description="total bilirubin, mg/dL (or {value, unit})")
+    albumin: LabInput = Field(None, description="serum albumin, g/dL (or {value, unit})")
+    inr: LabInput = Field(None, description="international normalised ratio")
+    creatinine: LabInput = Field(None, description="serum creatinine, mg/dL (or {value, unit})")
+    sodium: LabInput = Field(None, description="serum sodium, mmol/L")
+    cea: LabInput = Field(None, description="carcinoembryonic antigen, ng/mL (= ug/L)")
+    platelets: LabInput = Field(None, description="platelet count, 10^9/L")
+    icg_r15: LabInput = Field(None, description="indocyanine green retention at 15 min, percent")
+    dialysis: Optional[bool] = Field(None, description="dialysed twice (or CVVHD) in the past week (MELD)")
 
 
 class Liver(_Model):
-    cirrhosis: Optional[bool] = None
-    ascites: Optional[Ascites] = None
-    encephalopathy: Optional[Encephalopathy] = None
-    chemotherapy_weeks: Optional[float] = None
-    chemotherapy_lines: Optional[int] = None
+    cirrhosis: Optional[bool] = Field(None, description="fibrosis or cirrhosis of the background liver")
+    ascites: Optional[Ascites] = Field(None, description="none | controlled | refractory (Child-Pugh)")
+    encephalopathy: Optional[Encephalopathy] = Field(None, description="none | grade_1_2 | grade_3_4")
+    chemotherapy_weeks: Optional[float] = Field(
+        None, description="weeks of preoperative chemotherapy (> 12: sFLR minimum 30%)"
+    )
+    chemotherapy_lines: Optional[int] = Field(None, description="lines of chemotherapy so far")
 
 
 class Volumetry(_Model):
-    total_liver_ml: Optional[float] = None
-    tumour_ml: Optional[float] = None
-    remnant_ml: Optional[float] = None
-    planned_resection: Optional[str] = None
-    segments_ml: Optional[dict[str, float]] = None
+    total_liver_ml: Optional[float] = Field(None, description="total liver volume on CT, mL")
+    tumour_ml: Optional[float] = Field(None, description="tumour volume inside the liver, mL")
+    remnant_ml: Optional[float] = Field(None, description="future liver remnant, mL (before PVE)")
+    planned_resection: Optional[str] = Field(None, description="e.g. right_hemihepatectomy")
+    segments_ml: Optional[dict[str, float]] = Field(None, description="volume per Couinaud segment, mL")
     source: Optional[str] = Field(None, description="'case' (typed in) or 'imaging' (computed)")
     # After portal vein embolisation: the remnant measured again, for the KGR.
-    remnant_ml_after_pve: Optional[float] = None
-    weeks_since_pve: Optional[float] = None
+    remnant_ml_after_pve: Optional[float] = Field(None, description="future liver remnant after PVE, mL")
+    weeks_since_pve: Optional[float] = Field(None, description="weeks from PVE to the second volumetry")
 
 
 class Imaging(_Model):
@@ -165,6 +179,23 @@ class Pathology(_Model):
     micrometastases: Optional[bool] = None
 
 
+class Radiotherapy(_Model):
+    """A planned stereotactic body radiotherapy course (for the BED calculator)."""
+
+    dose_per_fraction_gy: Optional[float] = Field(None, description="dose per fraction, Gy")
+    fractions: Optional[int] = Field(None, description="number of fractions")
+    alpha_beta: Optional[float] = Field(None, description="alpha/beta ratio, Gy (tumour default 10)")
+
+
+class Sirt(_Model):
+    """Work-up for selective internal radiation therapy (Y-90)."""
+
+    device: Optional[Literal["resin", "glass"]] = Field(None, description="resin | glass microspheres")
+    lung_shunt_percent: Optional[float] = Field(None, description="lung shunt fraction on MAA scan, percent")
+    target_dose_gy: Optional[float] = Field(None, description="intended dose to the target (glass, MIRD), Gy")
+    target_mass_kg: Optional[float] = Field(None, description="mass of the perfused target, kg (MIRD)")
+
+
 class MdtDecision(_Model):
     date: Optional[str] = None
     decision: Optional[str] = None
@@ -186,6 +217,8 @@ class Case(_Model):
     imaging: Optional[Imaging] = None
     pathology: Optional[Pathology] = None
     mdt: Optional[MdtDecision] = None
+    radiotherapy: Optional[Radiotherapy] = None
+    sirt: Optional[Sirt] = None
     chemotherapy: Optional[dict[str, Any]] = Field(
         None, description="regimen details: {'regimen': 'FOLFOX', 'months': 4, 'lines': 1 ...}"
     )
