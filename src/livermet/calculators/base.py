@@ -131,6 +131,8 @@ class Param:
     group: str | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # True: the value must be strictly greater than ``minimum`` (e.g. a volume > 0).
+    exclusive_minimum: bool = False
 
 
 @dataclass(frozen=True)
