@@ -49,6 +49,10 @@ class Patient(_Model):
     height_cm: Optional[float] = Field(None, description="height in cm")
     weight_kg: Optional[float] = Field(None, description="weight in kg")
     ecog: Optional[int] = Field(None, description="ECOG performance status 0-4")
+    symptoms: list[str] = Field(
+        default_factory=list,
+        description="liver-related symptoms, e.g. pain, nausea, vomiting, anorexia, jaundice (palliation)",
+    )
 
 
 class Biomarkers(_Model):
@@ -131,6 +135,7 @@ class Labs(_Model):
     platelets: LabInput = Field(None, description="platelet count, 10^9/L")
     icg_r15: LabInput = Field(None, description="indocyanine green retention at 15 min, percent")
     dialysis: Optional[bool] = Field(None, description="dialysed twice (or CVVHD) in the past week (MELD)")
+    cea_rising: Optional[bool] = Field(None, description="CEA rising on serial measurements (PET-CT work-up)")
 
 
 class Liver(_Model):
@@ -177,6 +182,10 @@ class Pathology(_Model):
     trg: Optional[int] = Field(None, description="Rubbia-Brandt tumour regression grade 1-5")
     growth_pattern: Optional[str] = None
     micrometastases: Optional[bool] = None
+    non_tumour_liver: Optional[str] = Field(
+        None, description="injury of the non-tumour liver, e.g. none, steatohepatitis, sinusoidal obstruction"
+    )
+    halo: Optional[bool] = Field(None, description="malignant halo around the metastasis (review, Conclusions)")
 
 
 class Radiotherapy(_Model):
