@@ -1,0 +1,164 @@
+"""Read a case document: JSON or YAML, from a file, a string or an already parsed mapping.
+
+Reading only parses; :func:`livermet.case.validate.validate_case` checks the content.
+:func:`load_case` does both and returns the normalised :class:`~livermet.case.model.Case`.
+A broken document raises :class:`~livermet.case.errors.CaseParseError` with the line and
+column of the fault.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from livermet.case.errors import CaseError, CaseFileError, CaseParseError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from livermet.case.model import Case
+
+__all__ = ["read_case_data", "parse_case_text", "read_case_file", "load_case"]
+
+_YAML_SUFFIXES = {".yaml", ".yml"}
+_JSON_SUFFIXES = {".json"}
+
+
+def _plain(obj: Any) -> Any:
+    """YAML turns ``2026-11-27`` into a date; the case model keeps dates as ISO strings."""
+    if isinstance(obj, dict):
+        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (_dt.date, _dt.datetime)):
+        return obj.isoformat()
+    return obj
+
+
+def _parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = None
+        if "Expecting property name enclosed in double quotes" in exc.msg:
+            hint = "JSON needs double-quoted keys and no trailing comma before } or ]"
+        elif "Expecting ',' delimiter" in exc.msg:
+            hint = "a comma is missing between two items (or a bracket is not closed)"
+        raise CaseParseError(
+            exc.msg, source=source, fmt="json", line=exc.lineno, column=exc.colno, hint=hint
+        ) from None
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(str(x) for x in (exc.context, exc.problem) if x) or str(exc)
+        raise CaseParseError(
+            message,
+            source=source,
+            fmt="yaml",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            hint="YAML is indentation-sensitive: check the indentation and the ':' after each key",
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - errors without a position
+        raise CaseParseError(str(exc), source=source, fmt="yaml") from None
+
+
+def _top_level(data: Any, source: str, fmt: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        kind = "empty document" if data is None else f"a {type(data).__name__}"
+        raise CaseParseError(
+            f"the case must be an object (a mapping of fields) at the top level, got {kind}",
+            source=source,
+            fmt=fmt,
+            hint='start from `livermet schema` or the demo case: {"id": "...", "patient": {...}, ...}',
+        )
+    return _plain(data)
+
+
+def parse_case_text(text: str, fmt: str | None = None, *, source: str = "<text>") -> dict[str, Any]:
+    """Parse a case document held in a string.
+
+    Parameters
+    ----------
+    text
+        The JSON or YAML document.
+    fmt
+        ``"json"`` or ``"yaml"``; None guesses: a document whose first character is ``{`` is
+        JSON (so that JSON errors get JSON messages), anything else YAML.
+    source
+        Name used in error messages (a file name).
+    """
+    if fmt is None:
+        fmt = "json" if text.lstrip().startswith("{") else "yaml"
+    fmt = fmt.lower()
+    if fmt not in ("json", "yaml"):
+        raise CaseError(f"unknown case format {fmt!r}: expected json or yaml")
+    data = _parse_json(text, source) if fmt == "json" else _parse_yaml(text, source)
+    return _top_level(data, source, fmt)
+
+
+def read_case_file(path: str | Path) -> dict[str, Any]:
+    """Parse a case file; the suffix (.json, .yaml, .yml) chooses the parser."""
+    p = Path(path)
+    if not p.exists():
+        raise CaseFileError(str(p), "file not found", hint="check the path (relative to the current directory)")
+    if p.is_dir():
+        raise CaseFileError(str(p), "is a directory, not a case file")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CaseFileError(str(p), "is not UTF-8 text", hint="save the case as UTF-8 JSON or YAML") from None
+    except OSError as exc:
+        raise CaseFileError(str(p), exc.strerror or str(exc)) from None
+    suffix = p.suffix.lower()
+    fmt = "yaml" if suffix in _YAML_SUFFIXES else "json" if suffix in _JSON_SUFFIXES else None
+    return parse_case_text(text, fmt, source=str(p))
+
+
+def read_case_data(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """The raw case mapping from a path, a JSON/YAML string or a mapping (copied).
+
+    A string that contains a newline or starts with ``{`` is a document; any other string
+    is a path.
+    """
+    if isinstance(source, Mapping):
+        return _plain(copy.deepcopy(dict(source)))
+    if isinstance(source, Path):
+        return read_case_file(source)
+    if isinstance(source, str):
+        stripped = source.lstrip()
+        if "\n" in source or stripped.startswith("{"):
+            return parse_case_text(source)
+        return read_case_file(source)
+    raise CaseError(f"cannot read a case from a {type(source).__name__}: give a path, a string or a mapping")
+
+
+def load_case(source: "str | Path | Mapping[str, Any] | Case") -> "Case":
+    """Read and validate a case; return it normalised (labs as canonical floats).
+
+    Raises
+    ------
+    CaseFileError, CaseParseError
+        The document cannot be read.
+    CaseValidationError
+        The document has errors; ``exc.report`` lists them all (warnings do not raise).
+    """
+    from livermet.case.errors import CaseValidationError
+    from livermet.case.model import Case
+    from livermet.case.validate import validate_case
+
+    if isinstance(source, Case):
+        data: Any = source.model_dump(mode="json", exclude_unset=False)
+    else:
+        data = read_case_data(source)
+    report = validate_case(data)
+    if not report.ok:
+        raise CaseValidationError(report)
+    return report.case  # type: ignore[return-value]  # ok implies a case

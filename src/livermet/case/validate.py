@@ -1,0 +1,1027 @@
+"""Check a case and report every problem at once.
+
+:func:`validate_case` takes the raw mapping (as parsed from JSON/YAML) and returns a
+:class:`ValidationReport`: every :class:`Problem` found (each naming the field path, the value,
+what was expected and, where we can tell, what was probably meant) and, when there is no
+error, the normalised :class:`~livermet.case.model.Case` with labs converted to canonical
+floats (``livermet.units``).
+
+Checks, in order:
+
+1. labs: number in the canonical unit, ``{"value": x, "unit": "..."}`` or ``"17 umol/L"``;
+   an unknown unit, or one of another quantity, is an error naming the accepted units;
+2. types and vocabularies: pydantic (strict: ``"61"`` is not a number, ``"yes"`` not a
+   boolean), its errors translated into our problems with the allowed values;
+3. ranges: each numeric field has a *hard* range (outside it the value cannot be a real
+   measurement: error) and a *usual* range (outside it the value is possible but unusual:
+   warning). Where re-reading the number in another common unit lands it in the usual range,
+   the problem says so (albumin 41 "g/dL" is 41 g/L = 4.1 g/dL);
+4. structure and consistency: duplicate lesion ids, Couinaud segments outside 1-8, a remnant
+   larger than the liver, extrahepatic sites listed while ``present`` is false, dates ...;
+5. unknown fields: kept (forward compatible) but reported as warnings, with the nearest
+   known name (a typo such as ``bilirubn`` would otherwise silently drop a lab).
+
+About the ranges. The hard limits are physiological limits set wide on purpose: a value
+outside them is a typing or unit error, not a patient. The usual ranges are plausibility
+judgements made for this project (an adult with liver metastases discussed at an MDT); they
+are not taken from a paper, and a warning never blocks anything. Both are named constants
+below, so a hospital can review them.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import difflib
+import math
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+from livermet import units
+from livermet.case.model import Case
+
+__all__ = ["Problem", "ValidationReport", "validate_case", "LAB_SPECS", "FIELD_SPECS", "Spec"]
+
+ERROR = "error"
+WARNING = "warning"
+
+
+# ----------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a case.
+
+    ``path`` is the field's location (``labs.albumin``, ``metastases.lesions[1].segments[0]``;
+    ``""`` for the document itself), ``value`` what was found, ``expected`` what is accepted
+    (type, unit, range or vocabulary), ``hint`` how to fix it / what was probably meant.
+    ``code`` classifies it: parse, type, vocabulary, missing, unit, range, implausible,
+    unusual, duplicate, consistency, date, unknown_field.
+    """
+
+    path: str
+    message: str
+    severity: str = ERROR
+    value: Any = None
+    expected: str | None = None
+    hint: str | None = None
+    code: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "severity": self.severity,
+            "code": self.code,
+            "value": _jsonable(self.value),
+            "expected": self.expected,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def __str__(self) -> str:
+        text = f"{self.severity}: {self.path or '(case)'}: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Every problem found, the unit conversions done, and the normalised case if valid."""
+
+    problems: tuple[Problem, ...]
+    case: Case | None = None
+    conversions: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    def for_path(self, path: str) -> list[Problem]:
+        """Problems at ``path`` exactly."""
+        return [p for p in self.problems if p.path == path]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.ok,
+            "error_count": len(self.errors),
+            "warning_count": len(self.warnings),
+            "problems": [p.to_dict() for p in self.problems],
+            "conversions": [dict(c) for c in self.conversions],
+            "case": self.case.model_dump(mode="json", exclude_none=True) if self.case else None,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+# ----------------------------------------------------------------------------------------
+# Ranges (see the module docstring for what "hard" and "usual" mean)
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Range of one numeric field, in its canonical unit.
+
+    ``hard``: outside, the value is impossible (error); ``usual``: outside, unusual (warning).
+    ``None`` bounds are open. ``hard_min_exclusive``: the hard minimum itself is impossible
+    (a bilirubin of 0 cannot be measured, and its logarithm is undefined in MELD/ALBI).
+    ``reread``: other units the same number is often typed in, as (unit label, factor to the
+    canonical unit): used only to say what was probably meant. ``integer``: whole numbers.
+    """
+
+    unit: str
+    hard: tuple[float | None, float | None]
+    usual: tuple[float | None, float | None] = (None, None)
+    hard_min_exclusive: bool = False
+    reread: tuple[tuple[str, float], ...] = ()
+    quantity: str | None = None  # livermet.units quantity, for labs
+    what: str = ""
+
+
+# Labs, canonical units of calculators.md. Hard limits: physiological limits, set wide.
+# Usual ranges: plausibility judgements (see module docstring), chosen so that a number
+# typed in the SI unit by mistake is flagged.
+BILIRUBIN = Spec(
+    "mg/dL",
+    # > 0: a measured bilirubin is never 0. Plausibility judgement: 80 mg/dL (1370 umol/L)
+    # is beyond the highest values reported in adults; above it the number is in umol/L.
+    hard=(0.0, 80.0), hard_min_exclusive=True,
+    # Above 3 mg/dL (Child-Pugh's top band) is severe jaundice, unusual at a liver-metastasis
+    # MDT, and a normal SI value (3-21 umol/L) typed without its unit lands exactly there.
+    usual=(0.1, 3.0),
+    reread=(("umol/L", 1 / units.BILIRUBIN_UMOL_PER_MG_DL),),
+    quantity="bilirubin", what="total bilirubin",
+)
+ALBUMIN = Spec(
+    "g/dL",
+    # Physiological limits: serum albumin above 7 g/dL or below 0.5 g/dL is not seen;
+    # 10-70 is the g/L range (x10 of g/dL).
+    hard=(0.5, 7.0), usual=(1.5, 5.5),
+    reread=(("g/L", 0.1), ("g/dL", 1.0)),
+    quantity="albumin", what="serum albumin",
+)
+INR = Spec(
+    "1",
+    # INR is a ratio near 1; below 0.5 is not physiological. Plausibility judgement: above 20
+    # is usually reported as unmeasurable; such numbers are a prothrombin time (s) or a Quick
+    # value (%), not an INR.
+    hard=(0.5, 20.0), usual=(0.8, 6.0),
+    quantity="inr", what="INR",
+)
+CREATININE = Spec(
+    "mg/dL",
+    # > 0; plausibility judgement: 30 mg/dL (2650 umol/L) is beyond untreated end-stage renal
+    # failure; larger numbers are umol/L (normal 45-110 umol/L).
+    hard=(0.0, 30.0), hard_min_exclusive=True, usual=(0.3, 10.0),
+    reread=(("umol/L", 1 / units.CREATININE_UMOL_PER_MG_DL),),
+    quantity="creatinine", what="serum creatinine",
+)
+SODIUM = Spec(
+    "mmol/L",
+    # Physiological survival limits are roughly 95-185 mmol/L; 125-150 covers clinical practice
+    # (MELD-Na / MELD 3.0 bound sodium to 125-137 anyway).
+    hard=(95.0, 185.0), usual=(125.0, 150.0),
+    quantity="sodium", what="serum sodium",
+)
+CEA = Spec(
+    "ng/mL",
+    # CEA can reach tens of thousands in bulky disease; no usual upper bound is imposed.
+    # Plausibility judgement: above 100,000 ng/mL is a unit error.
+    hard=(0.0, 100_000.0),
+    quantity="cea", what="CEA",
+)
+PLATELETS = Spec(
+    "10^9/L",
+    # Plausibility judgement: counts are reported from about 1 to 2000 x10^9/L; counts per uL
+    # (150,000-400,000) are 1000 times larger.
+    hard=(1.0, 2000.0), usual=(20.0, 1000.0),
+    reread=(("/uL", 0.001),),
+    quantity="platelets", what="platelet count",
+)
+ICG_R15 = Spec(
+    "%",
+    # A retention fraction in percent: 0 < R15 <= 100 (the ICG formulas take its logarithm).
+    # Normal < 10%; plausibility judgement: above 60% is unusual even in cirrhosis.
+    hard=(0.0, 100.0), hard_min_exclusive=True, usual=(1.0, 60.0),
+    reread=(("fraction (x100)", 100.0),),
+    quantity="percent", what="ICG retention at 15 min",
+)
+
+LAB_SPECS: dict[str, Spec] = {
+    "bilirubin": BILIRUBIN,
+    "albumin": ALBUMIN,
+    "inr": INR,
+    "creatinine": CREATININE,
+    "sodium": SODIUM,
+    "cea": CEA,
+    "platelets": PLATELETS,
+    "icg_r15": ICG_R15,
+}
+
+# Other numeric fields. Paths use [] for "every item of the list".
+PERCENT = Spec("%", hard=(0.0, 100.0))
+MONTHS = Spec(
+    # Plausibility judgement: intervals beyond 50 years are typing errors; beyond 20 unusual.
+    "months", hard=(0.0, 600.0), usual=(0.0, 240.0),
+)
+DIAMETER = Spec(
+    "mm",
+    # Plausibility judgement: a liver lesion cannot be wider than an adult liver (~30 cm);
+    # below 5 mm CT cannot measure it reliably, so a small number is often centimetres.
+    hard=(0.0, 300.0), usual=(5.0, 200.0),
+    reread=(("cm", 10.0),),
+)
+VOLUME = Spec("mL", hard=(0.0, 10_000.0), reread=(("L", 1000.0),))
+
+FIELD_SPECS: dict[str, Spec] = {
+    # Age: 0-125 years (oldest documented human 122); the calculators are validated in adults.
+    "patient.age": Spec("years", hard=(0.0, 125.0), usual=(18.0, 100.0)),
+    # Height: physiological limits (shortest/tallest adults recorded ~55-272 cm); a number
+    # below 3 is metres, 48-85 may be inches.
+    "patient.height_cm": Spec(
+        "cm", hard=(50.0, 272.0), usual=(130.0, 220.0), reread=(("m", 100.0), ("in", 2.54))
+    ),
+    # Weight: heaviest recorded ~635 kg; plausibility judgement 35-200 kg for an adult
+    # considered for liver-directed treatment.
+    "patient.weight_kg": Spec(
+        "kg", hard=(10.0, 650.0), usual=(35.0, 200.0), reread=(("lb", 0.45359237),)
+    ),
+    # ECOG performance status is defined 0-5; 5 means dead.
+    "patient.ecog": Spec("", hard=(0.0, 4.0), what="ECOG performance status"),
+    "primary.months_since_resection": MONTHS,
+    "primary.ki67_percent": PERCENT,
+    "metastases.disease_free_interval_months": MONTHS,
+    "metastases.stable_months": MONTHS,
+    "metastases.liver_involvement_percent": PERCENT,
+    "metastases.lesions[].diameter_mm": DIAMETER,
+    "metastases.lesions[].measurements[].diameter_mm": DIAMETER,
+    # Weeks of chemotherapy: plausibility judgement, 20 years is the hard limit.
+    "liver.chemotherapy_weeks": Spec("weeks", hard=(0.0, 1040.0), usual=(0.0, 260.0)),
+    "liver.chemotherapy_lines": Spec("", hard=(0.0, 20.0), usual=(0.0, 6.0), what="lines of chemotherapy"),
+    # Total liver volume: adult livers are ~1000-2500 mL; plausibility judgement 200-10,000 mL
+    # hard (massive hepatomegaly), 700-4000 mL usual; a number below 10 is litres.
+    "volumetry.total_liver_ml": Spec(
+        "mL", hard=(200.0, 10_000.0), usual=(700.0, 4000.0), reread=(("L", 1000.0),)
+    ),
+    "volumetry.tumour_ml": VOLUME,
+    "volumetry.remnant_ml": VOLUME,
+    "volumetry.remnant_ml_after_pve": VOLUME,
+    # Second volumetry after PVE: usually 2-8 weeks (Shindoh 2013 measured at ~3-6 weeks).
+    "volumetry.weeks_since_pve": Spec(
+        "weeks", hard=(0.0, 104.0), usual=(1.0, 16.0), hard_min_exclusive=True
+    ),
+    "pathology.lesion_count": Spec("", hard=(0.0, 500.0), what="lesion count"),
+    "pathology.largest_diameter_mm": DIAMETER,
+    # Margins are measured in mm on the specimen; plausibility judgement 0-100 mm.
+    "pathology.margin_mm": Spec("mm", hard=(0.0, 100.0), reread=(("cm", 10.0),)),
+    "pathology.viable_tumour_percent": PERCENT,
+    # Rubbia-Brandt tumour regression grade is defined 1-5.
+    "pathology.trg": Spec("", hard=(1.0, 5.0), what="tumour regression grade"),
+    # SBRT: plausibility judgement, single fractions above 30 Gy are not used in the liver.
+    "radiotherapy.dose_per_fraction_gy": Spec("Gy", hard=(0.0, 30.0), hard_min_exclusive=True),
+    "radiotherapy.fractions": Spec("", hard=(1.0, 50.0), what="number of fractions"),
+    "radiotherapy.alpha_beta": Spec("Gy", hard=(0.0, 30.0), hard_min_exclusive=True),
+    "sirt.lung_shunt_percent": Spec("%", hard=(0.0, 100.0), reread=(("fraction (x100)", 100.0),)),
+    "sirt.target_dose_gy": Spec("Gy", hard=(0.0, 1000.0), hard_min_exclusive=True),
+    "sirt.target_mass_kg": Spec("kg", hard=(0.0, 10.0), hard_min_exclusive=True, reread=(("g", 0.001),)),
+}
+
+# Couinaud segments (Couinaud 1957; the review's "Surgical Anatomy" [6]): 1-8.
+COUINAUD_SEGMENTS = range(1, 9)
+# RECIST 1.1 (Eisenhauer 2009): at most 2 target lesions per organ.
+RECIST_MAX_TARGETS_PER_ORGAN = 2
+# Remnant/segment sums that differ from the total by more than this fraction are flagged
+# (plausibility judgement: manual volumetry differs between readers by ~5-10%).
+VOLUME_SUM_TOLERANCE = 0.15
+
+# Common spellings for vocabulary values (used only for "did you mean" hints, never applied).
+_SYNONYMS: dict[str, str] = {
+    "m": "male", "man": "male", "f": "female", "w": "female", "woman": "female",
+    "crc": "colorectal", "colon": "colorectal", "rectal": "colorectal", "rectum": "colorectal",
+    "colorectal cancer": "colorectal", "net": "neuroendocrine", "nen": "neuroendocrine",
+    "uveal": "uveal_melanoma", "uveal melanoma": "uveal_melanoma", "cup": "other",
+    "pancreas": "pancreatic", "stomach": "gastric", "l": "left", "r": "right",
+    "g1": "well", "g2": "moderate", "g3": "poor", "well differentiated": "well",
+    "moderately differentiated": "moderate", "poorly differentiated": "poor",
+    "pr": "responding", "cr": "responding", "sd": "stable", "pd": "progressive",
+    "response": "responding", "progression": "progressive", "progressing": "progressive",
+    "no": "none", "absent": "none", "mild": "controlled", "moderate": "refractory",
+    "severe": "refractory", "grade 1-2": "grade_1_2", "grade 3-4": "grade_3_4",
+}
+
+
+# ----------------------------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
+def _range_text(lo: float | None, hi: float | None, unit: str, lo_excl: bool = False) -> str:
+    u = "" if unit in ("1", "") else f" {unit}"
+    if lo is not None and hi is not None:
+        op = "<" if lo_excl else "<="
+        return f"{_fmt(lo)} {op} value <= {_fmt(hi)}{u}"
+    if lo is not None:
+        return f">= {_fmt(lo)}{u}"
+    if hi is not None:
+        return f"<= {_fmt(hi)}{u}"
+    return f"a number{u}"
+
+
+def _expected(spec: Spec) -> str:
+    kind = "a number" if spec.unit else "a whole number"
+    unit = "" if spec.unit in ("1", "") else f" in {spec.unit}"
+    text = f"{kind}{unit}, possible {_range_text(*spec.hard, '', spec.hard_min_exclusive)}"
+    if spec.usual != (None, None):
+        text += f", usual {_range_text(*spec.usual, '')}"
+    return text
+
+
+def _as_number(value: Any) -> float | None:
+    """A number as the case means it; bools and non-numbers give None (reported elsewhere)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def _get(data: Any, dotted: str) -> Any:
+    node = data
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _iter_path(node: Any, parts: list[str], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (concrete path, value) matching a pattern like ``a.b[].c``."""
+    if not parts:
+        yield prefix, node
+        return
+    head, rest = parts[0], parts[1:]
+    if not isinstance(node, Mapping):
+        return
+    key = head[:-2] if head.endswith("[]") else head
+    if key not in node:
+        return
+    path = f"{prefix}.{key}" if prefix else key
+    if head.endswith("[]"):
+        seq = node[key]
+        if isinstance(seq, list):
+            for i, item in enumerate(seq):
+                yield from _iter_path(item, rest, f"{path}[{i}]")
+    else:
+        yield from _iter_path(node[key], rest, path)
+
+
+def _values(data: Any, pattern: str) -> Iterator[tuple[str, Any]]:
+    return _iter_path(data, pattern.split("."))
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _pattern_of(path: str) -> str:
+    """``metastases.lesions[1].diameter_mm`` -> ``metastases.lesions[].diameter_mm``."""
+    out, depth = [], 0
+    for ch in path:
+        if ch == "[":
+            depth += 1
+            out.append("[]")
+        elif ch == "]":
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
+def _reread_hint(raw: float, spec: Spec, given_unit: str | None = None) -> str | None:
+    """If the same number read in another unit is usual, say so."""
+    lo, hi = spec.usual
+    if lo is None and hi is None:
+        lo, hi = spec.hard
+    candidates = []
+    for label, factor in spec.reread:
+        if given_unit is not None and units_equal(label, given_unit):
+            continue
+        value = raw * factor
+        if (lo is None or value >= lo) and (hi is None or value <= hi):
+            candidates.append((label, value))
+    if not candidates:
+        return None
+    label, value = candidates[0]
+    unit = "" if spec.unit in ("1", "") else f" {spec.unit}"
+    if spec.quantity and not label.startswith("fraction"):
+        return (
+            f"probably {label}: {_fmt(raw)} {label} = {_fmt(value)}{unit}; "
+            f'write {{"value": {_fmt(raw)}, "unit": "{label}"}} or {_fmt(value)}'
+        )
+    if label.startswith("fraction"):
+        return f"looks like a fraction: {_fmt(raw)} = {_fmt(value)}{unit}; give percent"
+    return f"probably {label}: {_fmt(raw)} {label} = {_fmt(value)}{unit}; give {_fmt(value)}"
+
+
+def units_equal(a: str, b: str) -> bool:
+    def norm(u: str) -> str:
+        return u.strip().replace("µ", "u").replace("μ", "u").replace(" ", "").lower()
+
+    return norm(a) == norm(b)
+
+
+def _unit_owner(unit: str) -> list[str]:
+    """The quantities ``unit`` converts to (empty: an unknown unit)."""
+    owners = []
+    for name in units.QUANTITIES:
+        try:
+            units.convert(name, 1.0, unit)
+        except units.UnitError:
+            continue
+        owners.append(name)
+    return owners
+
+
+def _accepted_units(quantity: str) -> str:
+    q = units.QUANTITIES[quantity]
+    names = [q.canonical] + sorted({k for k in q.factors if k and not units_equal(k, q.canonical)})
+    return ", ".join(names)
+
+
+# ----------------------------------------------------------------------------------------
+# The checks
+# ----------------------------------------------------------------------------------------
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.conversions: list[dict[str, Any]] = []
+
+    def add(self, path: str, message: str, severity: str = ERROR, **kw: Any) -> None:
+        self.problems.append(Problem(path=path, message=message, severity=severity, **kw))
+
+    def has_error_at(self, path: str) -> bool:
+        return any(p.path == path and p.is_error for p in self.problems)
+
+
+def _check_range(c: _Collector, path: str, value: float, spec: Spec, raw: Any = None,
+                 raw_number: float | None = None, given_unit: str | None = None) -> None:
+    """Hard range -> error, usual range -> warning; ``raw_number`` is the number as typed."""
+    if raw_number is None:
+        raw_number = value
+    lo, hi = spec.hard
+    unit = "" if spec.unit in ("1", "") else f" {spec.unit}"
+    shown = raw if raw is not None else value
+    too_low = lo is not None and (value < lo or (spec.hard_min_exclusive and value == lo))
+    too_high = hi is not None and value > hi
+    if too_low or too_high:
+        hint = _reread_hint(raw_number, spec, given_unit)
+        c.add(
+            path,
+            f"{_fmt(value)}{unit} is not a possible {spec.what or path.rsplit('.', 1)[-1]} "
+            f"(possible: {_range_text(lo, hi, spec.unit, spec.hard_min_exclusive)})",
+            value=shown, expected=_expected(spec), hint=hint, code="implausible",
+        )
+        return
+    ulo, uhi = spec.usual
+    if (ulo is not None and value < ulo and not (value == 0 and spec is DIAMETER)) or (
+        uhi is not None and value > uhi
+    ):
+        hint = _reread_hint(raw_number, spec, given_unit)
+        c.add(
+            path,
+            f"{_fmt(value)}{unit} is unusual (usual: {_range_text(ulo, uhi, spec.unit)}); "
+            "check the value and its unit",
+            severity=WARNING, value=shown, expected=_expected(spec), hint=hint, code="unusual",
+        )
+
+
+def _normalise_labs(data: dict[str, Any], c: _Collector) -> None:
+    """Convert every lab to a canonical float in place; a lab that cannot be read -> None."""
+    labs = data.get("labs")
+    if not isinstance(labs, dict):
+        return
+    for name, spec in LAB_SPECS.items():
+        if name not in labs or labs[name] is None:
+            continue
+        raw = labs[name]
+        path = f"labs.{name}"
+        assert spec.quantity is not None
+        accepted = _accepted_units(spec.quantity)
+        expected = f'a number in {spec.unit} or {{"value": x, "unit": u}} with u one of: {accepted}'
+        number: float | None = None
+        unit: str | None = None
+        if isinstance(raw, bool):
+            pass
+        elif isinstance(raw, (int, float)):
+            number = float(raw)
+        elif isinstance(raw, Mapping):
+            v = raw.get("value")
+            number = _as_number(v)
+            if number is None and isinstance(v, str):
+                try:
+                    number = float(v)
+                except ValueError:
+                    number = None
+            unit = raw.get("unit")
+            if number is None:
+                labs[name] = None
+                c.add(path + ".value", f"lab value {v!r} is not a number", value=v,
+                      expected=expected, code="type")
+                continue
+            if unit is not None and not isinstance(unit, str):
+                labs[name] = None
+                c.add(path + ".unit", f"unit {unit!r} is not text", value=unit,
+                      expected=f"one of: {accepted}", code="unit")
+                continue
+            if unit is None or not unit.strip():
+                labs[name] = None
+                c.add(path, f"{spec.what} {_fmt(number)} has no unit", value=raw,
+                      expected=expected, code="unit",
+                      hint=f'add "unit" (e.g. "{spec.unit}") or give a plain number in {spec.unit}')
+                continue
+        elif isinstance(raw, str):
+            try:
+                number, unit = units.parse_value_with_unit(raw)
+            except ValueError:
+                number = None
+        if number is None:
+            labs[name] = None
+            c.add(path, f"{spec.what} must be a number", value=raw, expected=expected, code="type")
+            continue
+        if not math.isfinite(number):
+            labs[name] = None
+            c.add(path, "not a finite number", value=raw, expected=expected, code="type")
+            continue
+        try:
+            value = units.convert(spec.quantity, number, unit)
+        except units.UnitError:
+            labs[name] = None
+            owners = _unit_owner(unit or "")
+            upath = path + ".unit" if isinstance(raw, Mapping) else path
+            if owners:
+                msg = (f"unit {unit!r} does not fit {spec.what} (it is a unit of "
+                       f"{', '.join(owners)})")
+            else:
+                msg = f"unknown unit {unit!r} for {spec.what}"
+            c.add(upath, msg, value=unit if isinstance(raw, Mapping) else raw,
+                  expected=f"a unit of {spec.what}: {accepted}", code="unit",
+                  hint=f"canonical unit is {spec.unit}")
+            continue
+        value = float(f"{value:.6g}")
+        if unit is not None and not units_equal(unit, spec.unit):
+            c.conversions.append({
+                "path": path, "value": number, "unit": unit,
+                "canonical_value": value, "canonical_unit": spec.unit,
+            })
+        labs[name] = value
+        _check_range(c, path, value, spec, raw=raw, raw_number=number, given_unit=unit)
+        if name == "inr" and value > (spec.hard[1] or math.inf):
+            # replace the generic hint: INR numbers this big are PT seconds or Quick %.
+            last = c.problems[-1]
+            c.problems[-1] = Problem(**{**last.__dict__, "hint": (
+                "INR is a ratio near 1: this looks like a prothrombin time in seconds or a "
+                "Quick value in percent; give the INR reported by the laboratory")})
+
+
+_PYDANTIC_EXPECTED = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text (a string in quotes)",
+    "list_type": "a list [...]",
+    "dict_type": "an object {...}",
+    "model_type": "an object {...}",
+    "model_attributes_type": "an object {...}",
+}
+
+
+def _literal_choices(ctx: Mapping[str, Any] | None) -> list[str]:
+    text = (ctx or {}).get("expected", "")
+    return [part.strip().strip("'") for part in text.replace(" or ", ", ").split(",") if part.strip()]
+
+
+def _did_you_mean(value: Any, choices: list[str]) -> str | None:
+    if not isinstance(value, str):
+        return None
+    key = value.strip().lower().replace("-", "_")
+    for candidate in (key, key.replace("_", " ")):
+        if candidate in choices:
+            return f"write it in lower case with underscores: {candidate!r}"
+        if candidate in _SYNONYMS and _SYNONYMS[candidate] in choices:
+            return f"did you mean {_SYNONYMS[candidate]!r}?"
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def _field_description(loc: tuple[Any, ...]) -> str | None:
+    """The model's description of the field at ``loc`` (for 'expected' texts)."""
+    model: Any = Case
+    info = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        info = fields[part]
+        model = _model_of(info.annotation)
+    return info.description if info is not None else None
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model class inside Optional[...] / list[...] / Union, if any."""
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _pydantic_problems(data: dict[str, Any], c: _Collector) -> Case | None:
+    from pydantic import ValidationError
+
+    try:
+        return Case.model_validate(data, strict=True)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    for e in errors:
+        loc = tuple(e["loc"])
+        path = _loc_to_path(loc)
+        if c.has_error_at(path):
+            continue
+        etype = e["type"]
+        value = e.get("input")
+        hint = None
+        if etype == "missing":
+            desc = _field_description(loc)
+            c.add(path, "required field is missing", value=None,
+                  expected=desc or "a value", code="missing",
+                  hint="every lesion needs an id (L1, L2 ...)" if loc[-1] == "id" and len(loc) > 1
+                  else ('give the case an "id"' if loc == ("id",) else None))
+            continue
+        if etype == "literal_error":
+            choices = _literal_choices(e.get("ctx"))
+            c.add(path, f"{value!r} is not an accepted value", value=value,
+                  expected="one of: " + " | ".join(choices), code="vocabulary",
+                  hint=_did_you_mean(value, choices))
+            continue
+        expected = _PYDANTIC_EXPECTED.get(etype, e.get("msg", ""))
+        spec = FIELD_SPECS.get(_pattern_of(path))
+        if spec is not None and expected in ("a number", "an integer"):
+            expected = _expected(spec)
+        desc = _field_description(loc)
+        if desc and spec is None and expected in ("a number", "an integer"):
+            expected = f"{expected} ({desc})"
+        if path.endswith("]") and ".segments[" in path and isinstance(value, str):
+            hint = "Couinaud segments are whole numbers 1-8 (segment 4a/4b: write 4)"
+        elif isinstance(value, str) and expected.startswith(("a number", "an integer")):
+            hint = "write the number without quotes or units (units are fixed by the field name)"
+        elif isinstance(value, str) and etype == "bool_type":
+            hint = "write true or false without quotes"
+        elif isinstance(value, float) and etype == "int_type" and value.is_integer():
+            hint = f"write {int(value)}"
+        c.add(path, f"expected {expected}, got {type(value).__name__} {value!r}"
+              if not isinstance(value, (dict, list)) else f"expected {expected}",
+              value=value, expected=expected, code="type", hint=hint)
+    return None
+
+
+def _check_nonfinite(node: Any, path: str, c: _Collector) -> None:
+    if isinstance(node, float) and not math.isfinite(node):
+        c.add(path, f"{node} is not a finite number", value=node, expected="a finite number",
+              code="type", hint="JSON NaN/Infinity are not numbers; leave the field out or null")
+    elif isinstance(node, Mapping):
+        for k, v in node.items():
+            _check_nonfinite(v, f"{path}.{k}" if path else str(k), c)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _check_nonfinite(v, f"{path}[{i}]", c)
+
+
+def _check_ranges(data: dict[str, Any], c: _Collector) -> None:
+    for pattern, spec in FIELD_SPECS.items():
+        for path, raw in _values(data, pattern):
+            value = _as_number(raw)
+            if value is None or not math.isfinite(value) or c.has_error_at(path):
+                continue
+            _check_range(c, path, value, spec, raw=raw)
+
+
+def _check_lesions(data: dict[str, Any], c: _Collector) -> None:
+    lesions = _get(data, "metastases.lesions")
+    if not isinstance(lesions, list):
+        return
+    seen: dict[str, int] = {}
+    targets = 0
+    for i, lesion in enumerate(lesions):
+        base = f"metastases.lesions[{i}]"
+        if not isinstance(lesion, Mapping):
+            continue
+        lid = lesion.get("id")
+        if isinstance(lid, str):
+            if not lid.strip():
+                c.add(f"{base}.id", "lesion id is empty", value=lid,
+                      expected="a non-empty text unique within the case", code="missing")
+            elif lid in seen:
+                c.add(f"{base}.id", f"duplicate lesion id {lid!r} (also lesions[{seen[lid]}])",
+                      value=lid, expected="an id unique within the case", code="duplicate",
+                      hint=f"rename one of them, e.g. {lid}b")
+            else:
+                seen[lid] = i
+        segments = lesion.get("segments")
+        if isinstance(segments, list):
+            seen_seg: set[int] = set()
+            for j, seg in enumerate(segments):
+                if isinstance(seg, bool) or not isinstance(seg, int):
+                    continue
+                if seg not in COUINAUD_SEGMENTS:
+                    hint = ("segment IX (paracaval caudate) is recorded as 1" if seg == 9
+                            else "Couinaud numbers segments 1 to 8")
+                    c.add(f"{base}.segments[{j}]", f"segment {seg} does not exist",
+                          value=seg, expected="a Couinaud segment 1-8", code="range", hint=hint)
+                elif seg in seen_seg:
+                    c.add(f"{base}.segments[{j}]", f"segment {seg} listed twice",
+                          severity=WARNING, value=seg, expected="each segment once",
+                          code="duplicate")
+                seen_seg.add(seg)
+        if lesion.get("target") is True:
+            targets += 1
+        measurements = lesion.get("measurements")
+        if isinstance(measurements, list):
+            dates: dict[str, int] = {}
+            for j, m in enumerate(measurements):
+                if not isinstance(m, Mapping) or not isinstance(m.get("date"), str):
+                    continue
+                d = m["date"]
+                if d in dates:
+                    c.add(f"{base}.measurements[{j}].date",
+                          f"two measurements on {d} (also measurements[{dates[d]}])",
+                          severity=WARNING, value=d, expected="one measurement per date",
+                          code="duplicate")
+                dates[d] = j
+    if targets > RECIST_MAX_TARGETS_PER_ORGAN:
+        c.add("metastases.lesions", f"{targets} lesions marked as RECIST targets in the liver",
+              severity=WARNING, value=targets,
+              expected=f"at most {RECIST_MAX_TARGETS_PER_ORGAN} target lesions per organ (RECIST 1.1)",
+              code="consistency")
+
+
+def _parse_date(text: str) -> _dt.date | None:
+    try:
+        return _dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+_DATE_PATTERNS = (
+    "meeting_date",
+    "patient.birth_date",
+    "metastases.lesions[].measurements[].date",
+    "mdt.date",
+)
+
+
+def _check_dates(data: dict[str, Any], c: _Collector) -> None:
+    parsed: dict[str, _dt.date] = {}
+    for pattern in _DATE_PATTERNS:
+        for path, raw in _values(data, pattern):
+            if not isinstance(raw, str):
+                continue  # null, or a wrong type reported by pydantic
+            d = _parse_date(raw)
+            if d is None:
+                c.add(path, f"{raw!r} is not a date", value=raw,
+                      expected="an ISO date YYYY-MM-DD", code="date",
+                      hint="write dates as 2026-11-27 (year-month-day)")
+            else:
+                parsed[path] = d
+    birth = parsed.get("patient.birth_date")
+    ref = parsed.get("meeting_date") or _dt.date.today()
+    if birth is not None:
+        if birth > ref:
+            c.add("patient.birth_date", "birth date is after the meeting (or today)",
+                  value=data["patient"]["birth_date"], expected="a date in the past",
+                  code="date")
+        age = _as_number(_get(data, "patient.age"))
+        if age is not None and "meeting_date" in parsed:
+            years = (ref - birth).days / 365.25
+            if abs(years - age) > 1.0:
+                c.add("patient.age", f"age {_fmt(age)} does not match the birth date "
+                      f"({years:.1f} years at the meeting)", severity=WARNING, value=age,
+                      expected=f"about {years:.0f}", code="consistency")
+
+
+def _check_consistency(data: dict[str, Any], c: _Collector) -> None:
+    num = lambda p: _as_number(_get(data, p))  # noqa: E731
+    total, tumour, remnant = num("volumetry.total_liver_ml"), num("volumetry.tumour_ml"), num(
+        "volumetry.remnant_ml")
+    if total is not None and tumour is not None and tumour >= total:
+        c.add("volumetry.tumour_ml", f"tumour volume {_fmt(tumour)} mL is not smaller than the "
+              f"total liver volume {_fmt(total)} mL", value=tumour,
+              expected=f"< total_liver_ml ({_fmt(total)} mL)", code="consistency",
+              hint="total_liver_ml is the whole liver including the tumours")
+    if total is not None and remnant is not None:
+        if remnant > total:
+            c.add("volumetry.remnant_ml", f"remnant {_fmt(remnant)} mL is larger than the whole "
+                  f"liver ({_fmt(total)} mL)", value=remnant,
+                  expected=f"<= total_liver_ml ({_fmt(total)} mL)", code="consistency")
+        elif tumour is not None and tumour < total and remnant > total - tumour:
+            c.add("volumetry.remnant_ml", f"remnant {_fmt(remnant)} mL is larger than the "
+                  f"tumour-free liver ({_fmt(total)} - {_fmt(tumour)} = {_fmt(total - tumour)} mL)",
+                  value=remnant, expected=f"<= {_fmt(total - tumour)} mL", code="consistency",
+                  hint="the future liver remnant excludes tumour")
+    if remnant is not None and remnant == 0:
+        c.add("volumetry.remnant_ml", "remnant of 0 mL: no liver would remain",
+              severity=WARNING, value=remnant, expected="> 0 mL", code="consistency",
+              hint="leave remnant_ml out (null) when no resection is planned")
+    after, weeks = num("volumetry.remnant_ml_after_pve"), num("volumetry.weeks_since_pve")
+    if (after is None) != (weeks is None):
+        have, lack = (("remnant_ml_after_pve", "weeks_since_pve") if after is not None
+                      else ("weeks_since_pve", "remnant_ml_after_pve"))
+        c.add(f"volumetry.{lack}", f"{have} is given without {lack}: the kinetic growth rate "
+              "needs both", severity=WARNING, value=None, expected="a number", code="missing")
+    if after is not None and remnant is not None and after < remnant:
+        c.add("volumetry.remnant_ml_after_pve", f"the remnant shrank after PVE ({_fmt(remnant)} "
+              f"-> {_fmt(after)} mL)", severity=WARNING, value=after,
+              expected=f">= remnant_ml ({_fmt(remnant)} mL)", code="consistency",
+              hint="check that remnant_ml is the volume before embolisation")
+    if after is not None and remnant is None:
+        c.add("volumetry.remnant_ml", "remnant after PVE is given without the remnant before",
+              severity=WARNING, value=None, expected="the remnant before PVE, mL", code="missing")
+    segs = _get(data, "volumetry.segments_ml")
+    if isinstance(segs, Mapping):
+        allowed = {str(s) for s in COUINAUD_SEGMENTS} | {"4a", "4b"}
+        vals = []
+        for key, v in segs.items():
+            path = f"volumetry.segments_ml.{key}"
+            if str(key).lower() not in allowed:
+                c.add(path, f"{key!r} is not a Couinaud segment", value=key,
+                      expected="keys 1-8 (or 4a/4b)", code="range")
+            n = _as_number(v)
+            if n is not None and n < 0:
+                c.add(path, "negative volume", value=v, expected=">= 0 mL", code="implausible")
+            elif n is not None:
+                vals.append(n)
+        if total is not None and vals and len(vals) >= 8:
+            s = sum(vals)
+            if abs(s - total) > VOLUME_SUM_TOLERANCE * total:
+                c.add("volumetry.segments_ml", f"segment volumes sum to {_fmt(s)} mL, total liver "
+                      f"is {_fmt(total)} mL", severity=WARNING, value=s,
+                      expected=f"within {VOLUME_SUM_TOLERANCE:.0%} of total_liver_ml",
+                      code="consistency")
+
+    extra = _get(data, "metastases.extrahepatic")
+    if isinstance(extra, Mapping) and extra.get("present") is False:
+        if extra.get("sites"):
+            c.add("metastases.extrahepatic.sites", "sites are listed but present is false",
+                  severity=WARNING, value=extra.get("sites"), expected="[] when present is false",
+                  code="consistency", hint="set present: true, or empty the list")
+        if extra.get("resectable") is not None:
+            c.add("metastases.extrahepatic.resectable", "resectable is set but present is false",
+                  severity=WARNING, value=extra.get("resectable"), expected="null",
+                  code="consistency")
+
+    primary = data.get("primary") if isinstance(data.get("primary"), Mapping) else {}
+    msr = _as_number(primary.get("months_since_resection"))
+    if primary.get("resected") is False and msr is not None:
+        c.add("primary.months_since_resection", "given although primary.resected is false",
+              severity=WARNING, value=msr, expected="null when the primary is in place",
+              code="consistency", hint="it is not used while resected is false")
+    site = primary.get("site")
+    known_sites = typing.get_args(Case.model_fields["primary"].annotation.model_fields["site"].annotation)
+    known_sites = typing.get_args(known_sites[0]) if known_sites else ()
+    if primary.get("side") is not None and site in known_sites and site != "colorectal":
+        c.add("primary.side", f"side is defined for colorectal primaries, site is {site!r}",
+              severity=WARNING, value=primary.get("side"), expected="null", code="consistency")
+    dfi = num("metastases.disease_free_interval_months")
+    if _get(data, "metastases.synchronous") is True and dfi is not None and dfi > 12:
+        c.add("metastases.disease_free_interval_months", f"{_fmt(dfi)} months although "
+              "synchronous is true", severity=WARNING, value=dfi,
+              expected="0 for synchronous metastases", code="consistency",
+              hint="scores treat synchronous metastases as DFI 0")
+    if dfi is not None and msr is not None and primary.get("resected") is not False and dfi > msr + 1:
+        c.add("metastases.disease_free_interval_months", f"disease-free interval {_fmt(dfi)} "
+              f"months is longer than the time since resection ({_fmt(msr)} months)",
+              severity=WARNING, value=dfi, expected=f"<= {_fmt(msr)} months",
+              code="consistency")
+    weeks_chemo = num("liver.chemotherapy_weeks")
+    lines = _as_number(_get(data, "liver.chemotherapy_lines"))
+    if weeks_chemo and lines == 0:
+        c.add("liver.chemotherapy_lines", f"0 lines but {_fmt(weeks_chemo)} weeks of chemotherapy",
+              severity=WARNING, value=0, expected=">= 1", code="consistency")
+
+
+def _check_unknown_fields(node: Any, model: Any, path: str, c: _Collector) -> None:
+    if not isinstance(node, Mapping) or model is None:
+        return
+    fields = model.model_fields
+    for key, value in node.items():
+        sub = f"{path}.{key}" if path else str(key)
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.75)
+            c.add(sub, f"unknown field {key!r}: kept, but livermet does not use it",
+                  severity=WARNING, value=value if not isinstance(value, (dict, list)) else None,
+                  expected="fields: " + ", ".join(fields), code="unknown_field",
+                  hint=f"did you mean {close[0]!r}?" if close else None)
+            continue
+        annotation = fields[key].annotation
+        sub_model = _model_of(annotation)
+        if sub_model is None or sub_model.__name__ == "LabValue":
+            continue
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                _check_unknown_fields(item, sub_model, f"{sub}[{i}]", c)
+        else:
+            _check_unknown_fields(value, sub_model, sub, c)
+
+
+_SECTION_ORDER = {name: i for i, name in enumerate(Case.model_fields)}
+
+
+def _sort_key(p: Problem) -> tuple[int, int]:
+    top = p.path.split(".", 1)[0].split("[", 1)[0]
+    return (0 if p.is_error else 1, _SECTION_ORDER.get(top, -1))
+
+
+def validate_case(data: Any) -> ValidationReport:
+    """Check a raw case mapping; report every problem and, if there is no error, the case.
+
+    Parameters
+    ----------
+    data
+        The case as parsed from JSON/YAML (:func:`livermet.case.io.read_case_data`). It is
+        not modified.
+
+    Returns
+    -------
+    ValidationReport
+        ``report.ok`` is True when there is no error; ``report.case`` is then the
+        normalised :class:`Case` (labs in canonical units as floats).
+    """
+    c = _Collector()
+    if not isinstance(data, Mapping):
+        c.add("", f"the case must be an object (mapping), got {type(data).__name__}",
+              value=None, expected="an object {...}", code="type")
+        return ValidationReport(tuple(c.problems))
+    work = copy.deepcopy(dict(data))
+    _check_nonfinite(work, "", c)
+    _normalise_labs(work, c)
+    case = _pydantic_problems(work, c)
+    _check_ranges(work, c)
+    _check_lesions(work, c)
+    _check_dates(work, c)
+    _check_consistency(work, c)
+    _check_unknown_fields(work, Case, "", c)
+    problems = sorted(c.problems, key=_sort_key)
+    ok = not any(p.is_error for p in problems)
+    return ValidationReport(
+        problems=tuple(problems),
+        case=case if ok else None,
+        conversions=tuple(c.conversions),
+    )
