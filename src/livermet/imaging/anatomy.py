@@ -1,0 +1,493 @@
+"""From files to the liver anatomy on one grid: liver, tumour, Couinaud segments, vessels.
+
+Inputs are a multilabel map with a label set, separate role masks, a TotalSegmentator output
+folder, or any mix. Everything is brought onto one *reference grid* (the CT when given,
+otherwise the label map, otherwise the first mask):
+
+- a source on the same grid is used as is;
+- a source on another grid that lies inside the reference's physical extent (within one
+  voxel) is resampled by nearest neighbour, with a warning;
+- anything else is an error naming both grids.
+
+Only the region around the liver is kept (a crop): all later steps (volumes, lesions,
+distance maps) work on it, so a 512x512x600 map costs two passes over the full volume
+(its maximum and a slab-wise bounding box) and nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from livermet.imaging import labelsets
+from livermet.imaging.errors import ImagingInputError
+from livermet.imaging.grid import Grid
+from livermet.imaging.io import LabelImage, read_grid, read_label_images
+
+Progress = Callable[[str], None]
+_SLAB_VOXELS = 4_000_000  # voxels per slab in full-volume passes (about 4 MB as uint8)
+MASK_ROLES = labelsets.ROLES
+
+
+@dataclass
+class Anatomy:
+    """The liver region of one study, cropped from the reference grid.
+
+    ``liver`` includes the tumours (total liver volume, TLV); ``tumour`` is the union of all
+    tumour voxels; ``tumour_masks`` keeps separate tumour masks apart (each is one lesion);
+    ``segments`` holds Couinaud numbers 1-8 (0 = unknown) or is None.
+    """
+
+    grid: Grid  # the full reference grid
+    offset: tuple[int, int, int]  # crop origin in the reference grid's indices
+    crop_grid: Grid
+    liver: np.ndarray
+    tumour: np.ndarray
+    segments: np.ndarray | None = None
+    segments_method: str | None = None
+    tumour_masks: list[np.ndarray] = field(default_factory=list)
+    vessels: dict[str, np.ndarray] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    ct_path: str | None = None
+
+    @property
+    def crop_slices(self) -> tuple[slice, slice, slice]:
+        return tuple(slice(o, o + s) for o, s in zip(self.offset, self.liver.shape))  # type: ignore[return-value]
+
+    def uncrop(self, arr: np.ndarray, fill=0) -> np.ndarray:
+        """Embed a crop-shaped array into a full reference-grid array."""
+        full = np.full(self.grid.shape, fill, dtype=arr.dtype)
+        full[self.crop_slices] = arr
+        return full
+
+
+@dataclass
+class _Piece:
+    offset: tuple[int, int, int]
+    codes: np.ndarray  # uint8 role codes (labelsets.ROLE_CODE) in reference-grid space
+    separate_tumour: bool = False
+    source: str = ""
+
+
+def crop_grid(grid: Grid, offset: Sequence[int], shape: Sequence[int]) -> Grid:
+    aff = np.array(grid.affine, dtype=float)
+    aff[:3, 3] = grid.index_to_lps(np.asarray(offset, dtype=float))
+    return Grid(tuple(int(s) for s in shape), aff)
+
+
+def _describe(grid: Grid) -> str:
+    sp = "x".join(f"{s:.3g}" for s in grid.spacing)
+    org = ", ".join(f"{v:.1f}" for v in grid.affine[:3, 3])
+    return f"{'x'.join(map(str, grid.shape))} voxels of {sp} mm, origin ({org}) LPS"
+
+
+# ------------------------------------------------------------------ full-volume passes
+
+
+def _slab_axis(arr: np.ndarray) -> int:
+    """The axis along which slabs are contiguous in memory (largest stride)."""
+    return int(np.argmax([abs(s) for s in arr.strides]))
+
+
+def _as_index_array(arr: np.ndarray, field_name: str, source: str) -> np.ndarray:
+    if arr.dtype.kind == "b":
+        return arr.view(np.uint8)
+    if arr.dtype.kind in "iu":
+        return arr
+    if arr.dtype.kind == "f":
+        sample = arr[tuple(slice(None, None, max(1, n // 64)) for n in arr.shape)]
+        if not np.all(np.isfinite(sample)) or not np.all(sample == np.round(sample)):
+            raise ImagingInputError(
+                field_name, source, "integer label values (this file holds non-integer values: is it an image, not labels?)"
+            )
+        return arr  # cast slab by slab
+    raise ImagingInputError(field_name, source, f"a numeric label array (got {arr.dtype})")
+
+
+def _interest_bbox(arr: np.ndarray, interest: np.ndarray | None) -> tuple[slice, slice, slice] | None:
+    """Bounding box of voxels whose value is marked in the boolean lookup ``interest``.
+
+    ``interest`` None means "any non-zero value". Works slab by slab: no full-size temporary.
+    """
+    ax = _slab_axis(arr)
+    n = arr.shape[ax]
+    per = max(1, _SLAB_VOXELS // max(1, arr.size // max(n, 1)))
+    other = [a for a in range(3) if a != ax]
+    proj = np.zeros((arr.shape[other[0]], arr.shape[other[1]]), dtype=bool)
+    along = np.zeros(n, dtype=bool)
+    for k0 in range(0, n, per):
+        idx = [slice(None)] * 3
+        idx[ax] = slice(k0, min(n, k0 + per))
+        slab = arr[tuple(idx)]
+        if slab.dtype.kind == "f":
+            slab = slab.astype(np.int64)
+        m = slab != 0 if interest is None else interest[slab]
+        # collapse the slab axis for the in-plane projection, the in-plane axes for `along`
+        p = m.any(axis=ax)
+        proj |= p
+        along[k0 : k0 + slab.shape[ax]] = m.any(axis=tuple(other))
+    if not along.any():
+        return None
+    out: list[slice] = [slice(0)] * 3
+    i_any, j_any = proj.any(axis=1), proj.any(axis=0)
+    for axis, flags in ((other[0], i_any), (other[1], j_any), (ax, along)):
+        w = np.flatnonzero(flags)
+        out[axis] = slice(int(w[0]), int(w[-1]) + 1)
+    return tuple(out)  # type: ignore[return-value]
+
+
+def _lut(mapping: dict[int, str], max_value: int) -> np.ndarray:
+    lut = np.zeros(max(int(max_value), max(mapping, default=0)) + 1, dtype=np.uint8)
+    for value, role in mapping.items():
+        if 0 < value < lut.size:
+            lut[value] = labelsets.ROLE_CODE[role]
+    return lut
+
+
+# --------------------------------------------------------------------------- resampling
+
+
+def _extent_inside(src: Grid, ref: Grid) -> bool:
+    """Whether every corner of ``src`` lies inside ``ref``'s extent (tolerance one voxel)."""
+    idx = ref.lps_to_index(src.bounds_lps())
+    tol = 1.0 + 1e-6
+    lo, hi = -0.5 - tol, np.asarray(ref.shape) - 0.5 + tol
+    return bool(np.all(idx >= lo) and np.all(idx <= hi))
+
+
+def _resample_codes(codes: np.ndarray, src: Grid, ref: Grid) -> tuple[tuple[int, int, int], np.ndarray] | None:
+    """Nearest-neighbour resampling of a (cropped) code array onto ``ref``'s voxel centres."""
+    corners = ref.lps_to_index(src.bounds_lps())
+    lo = np.clip(np.floor(corners.min(axis=0)).astype(int), 0, np.asarray(ref.shape))
+    hi = np.clip(np.ceil(corners.max(axis=0)).astype(int) + 1, 0, np.asarray(ref.shape))
+    if np.any(hi <= lo):
+        return None
+    # reference index -> source index: inv(src) @ ref
+    m = np.linalg.inv(src.affine) @ ref.affine
+    shape = tuple(int(v) for v in hi - lo)
+    out = np.zeros(shape, dtype=np.uint8)
+    ii, jj = np.meshgrid(np.arange(lo[0], hi[0]), np.arange(lo[1], hi[1]), indexing="ij")
+    base = m[:3, 0, None, None] * ii + m[:3, 1, None, None] * jj + m[:3, 3, None, None]
+    sshape = np.asarray(codes.shape)[:, None, None]
+    for kk in range(lo[2], hi[2]):
+        s = np.rint(base + m[:3, 2, None, None] * kk).astype(np.int64)
+        ok = np.all((s >= 0) & (s < sshape), axis=0)
+        sl = out[:, :, kk - lo[2]]
+        sl[ok] = codes[s[0][ok], s[1][ok], s[2][ok]]
+    return (int(lo[0]), int(lo[1]), int(lo[2])), out
+
+
+# ------------------------------------------------------------------------------- pieces
+
+
+def _check_mask_values(arr: np.ndarray, what: str, source: str) -> None:
+    """A mask holds 0 and one other value (1 or 255 usually). Label maps and CTs are refused."""
+    if arr.dtype.kind == "b":
+        return
+    mn, mx = arr.min(), arr.max()
+    sample = arr[tuple(slice(None, None, max(1, n // 48)) for n in arr.shape)]
+    distinct = np.unique(sample)
+    if mn < 0 or (arr.dtype.kind == "f" and not np.all(distinct == np.round(distinct))) or distinct.size > 16:
+        raise ImagingInputError(
+            what,
+            source,
+            f"a binary mask (0 and 1, or 0 and 255); this file has {distinct.size}+ distinct values from "
+            f"{float(mn):g} to {float(mx):g}, like a CT image. Pass the CT as the CT argument, not as --mask",
+        )
+    if mx != 0 and np.any((arr != 0) & (arr != mx)):
+        vals = [int(v) for v in distinct if v != 0]
+        raise ImagingInputError(
+            what,
+            source,
+            f"a binary mask (0 and 1, or 0 and 255); this file holds several labels ({vals[:10]}), like a "
+            "label map. Pass it with --labels and --labelset instead",
+        )
+
+
+def _pieces_from_image(
+    img: LabelImage,
+    mapping: dict[int, str],
+    ref: Grid,
+    what: str,
+    warnings: list[str],
+    separate_tumour: bool = False,
+) -> list[_Piece]:
+    arr = _as_index_array(img.array, what, img.source)
+    mx = int(arr.max()) if arr.size else 0
+    mn = int(arr.min()) if arr.size else 0
+    if mn < 0:
+        raise ImagingInputError(what, img.source, f"label values >= 0 (found {mn}): is this a CT image?")
+    lut = _lut(mapping, mx)
+    interest = np.isin(lut, labelsets.LIVER_CODES + (11, 12, 13, 14))
+    if mx == 0 or not interest[1 : mx + 1].any():
+        return []
+    bbox = _interest_bbox(arr, None if interest[1 : mx + 1].all() else interest)
+    if bbox is None:
+        return []
+    crop = arr[bbox]
+    if crop.dtype.kind == "f":
+        crop = crop.astype(np.int64)
+    codes = lut[crop]
+    offset = tuple(int(s.start) for s in bbox)
+    if img.grid.same_space(ref):
+        return [_Piece(offset, codes, separate_tumour, img.source)]
+    if not _extent_inside(img.grid, ref):
+        raise ImagingInputError(
+            what,
+            img.source,
+            f"an image on the reference grid ({_describe(ref)}) or inside its physical extent; this one is "
+            f"{_describe(img.grid)}. Check that the mask belongs to this CT series",
+        )
+    sub = crop_grid(img.grid, offset, codes.shape)
+    res = _resample_codes(codes, sub, ref)
+    warnings.append(
+        f"{what} ({Path(img.source).name}) is on another grid ({_describe(img.grid)}) than the reference "
+        f"({_describe(ref)}); resampled by nearest neighbour."
+    )
+    if res is None:
+        return []
+    return [_Piece(res[0], res[1], separate_tumour, img.source)]
+
+
+def _names_mapping(names: dict[int, str]) -> dict[int, str]:
+    out = {}
+    for value, name in names.items():
+        role = labelsets.normalise_role(name)
+        if role is not None and value > 0:
+            out[value] = role
+    return out
+
+
+def totalsegmentator_folder_masks(folder: Path) -> list[tuple[str, Path]]:
+    """``(role, file)`` pairs for the liver structures in a TotalSegmentator output folder."""
+    pairs = []
+    for stem, role in labelsets.TOTALSEGMENTATOR_FILES.items():
+        for ext in (".nii.gz", ".nii"):
+            p = folder / f"{stem}{ext}"
+            if p.exists():
+                pairs.append((role, p))
+                break
+    return pairs
+
+
+def is_totalsegmentator_folder(path: Path) -> bool:
+    return path.is_dir() and bool(totalsegmentator_folder_masks(path))
+
+
+def parse_mask_specs(specs: Iterable[str]) -> list[tuple[str, str]]:
+    """``["liver=liver.nii.gz", "tumour=t1.nii.gz"]`` -> ``[(role, path), ...]``."""
+    pairs = []
+    for spec in specs:
+        if "=" not in spec:
+            raise ImagingInputError("mask", spec, "ROLE=PATH, e.g. liver=liver.nii.gz")
+        role, path = spec.split("=", 1)
+        canon = labelsets.normalise_role(role)
+        if canon is None:
+            raise ImagingInputError("mask", spec, f"a role among {', '.join(MASK_ROLES)}")
+        pairs.append((canon, path))
+    return pairs
+
+
+# ------------------------------------------------------------------------------- public
+
+
+def load_anatomy(
+    *,
+    ct: str | Path | None = None,
+    labels: str | Path | None = None,
+    labelset: str | Path | None = None,
+    masks: Sequence[tuple[str, str | Path]] = (),
+    progress: Progress | None = None,
+) -> Anatomy:
+    """Read the inputs and return the cropped liver :class:`Anatomy`.
+
+    Parameters
+    ----------
+    ct : path, optional
+        The CT (reference grid). Only its header is read here.
+    labels : path, optional
+        A multilabel map, or a TotalSegmentator output folder (one file per class).
+    labelset : str or path, optional
+        ``totalsegmentator``, ``liver_segments``, ``liver_vessels`` or a JSON mapping. When
+        absent, the label names stored in the file (DICOM SEG, Slicer, TotalSegmentator's
+        NIfTI label table) are used.
+    masks : sequence of (role, path)
+        Separate binary masks; several ``tumour`` masks are several lesions.
+
+    Raises
+    ------
+    ImagingInputError
+        Unreadable or corrupt files, unknown label set, masks that are label maps or CT
+        images, grids that do not cover the same space, an empty liver, a tumour outside it.
+    """
+    say = progress or (lambda _msg: None)
+    warnings: list[str] = []
+    masks = list(masks)
+    if labels is not None and is_totalsegmentator_folder(Path(labels)):
+        masks = totalsegmentator_folder_masks(Path(labels)) + masks
+        labels = None
+    if labels is None and not masks:
+        raise ImagingInputError("labels", None, "a label map (--labels) or at least one mask (--mask ROLE=PATH)")
+    mapping = labelsets.resolve(labelset) if labelset is not None else None
+
+    ref: Grid | None = read_grid(ct, "ct") if ct is not None else None
+    pieces: list[_Piece] = []
+    if labels is not None:
+        say(f"reading labels {Path(labels).name}")
+        images = read_label_images(labels, "labels")
+        ref = ref or images[0].grid
+        for img in images:
+            mp = mapping if mapping is not None else _names_mapping(img.names)
+            if not mp:
+                raise ImagingInputError(
+                    "labelset",
+                    None,
+                    f"--labelset for {Path(labels).name} (it names no structures itself): one of "
+                    f"{', '.join(sorted(labelsets.BUILTIN))}, or a JSON mapping file",
+                )
+            pieces += _pieces_from_image(img, mp, ref, "labels", warnings)
+    for role, path in masks:
+        say(f"reading mask {role}={Path(path).name}")
+        what = f"mask {role}"
+        for img in read_label_images(path, what):
+            _check_mask_values(img.array, what, img.source)
+            ref = ref or img.grid
+            value = int(img.array.max()) if img.array.size else 0
+            if value == 0:
+                warnings.append(f"{what} ({Path(path).name}) is empty.")
+                continue
+            pieces += _pieces_from_image(img, {value: role}, ref, what, warnings, separate_tumour=role == "tumour")
+    assert ref is not None
+    return _assemble(pieces, ref, warnings, labelset, str(ct) if ct else None)
+
+
+def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct_path) -> Anatomy:
+    liver_pieces = [p for p in pieces if np.isin(p.codes, labelsets.LIVER_CODES).any()]
+    lo = np.array(ref.shape)
+    hi = np.zeros(3, dtype=int)
+    for p in liver_pieces:
+        m = np.isin(p.codes, labelsets.LIVER_CODES)
+        for ax in range(3):
+            flags = m.any(axis=tuple(a for a in range(3) if a != ax))
+            w = np.flatnonzero(flags)
+            lo[ax] = min(lo[ax], p.offset[ax] + w[0])
+            hi[ax] = max(hi[ax], p.offset[ax] + w[-1] + 1)
+    if not liver_pieces or np.any(hi <= lo):
+        raise ImagingInputError(
+            "liver",
+            "empty",
+            "liver voxels: no liver, segment or tumour label was found"
+            + (f" with label set {labelset}" if labelset else "")
+            + ". Check --labelset (e.g. totalsegmentator: liver = 5) or pass --mask liver=PATH",
+        )
+    lo = np.maximum(lo - 1, 0)
+    hi = np.minimum(hi + 1, np.array(ref.shape))
+    shape = tuple(int(v) for v in hi - lo)
+    codes = np.zeros(shape, dtype=np.uint8)
+    tumour_masks: list[np.ndarray] = []
+    vessels: dict[str, np.ndarray] = {}
+    liver_extra = np.zeros(shape, dtype=bool)  # liver masks given on top of segment maps
+    segments = np.zeros(shape, dtype=np.uint8)
+    tumour = np.zeros(shape, dtype=bool)
+    for p in pieces:
+        # intersect the piece with the crop
+        src, dst = [], []
+        for ax in range(3):
+            a0 = max(p.offset[ax], lo[ax])
+            a1 = min(p.offset[ax] + p.codes.shape[ax], hi[ax])
+            if a1 <= a0:
+                break
+            src.append(slice(a0 - p.offset[ax], a1 - p.offset[ax]))
+            dst.append(slice(a0 - lo[ax], a1 - lo[ax]))
+        else:
+            c = p.codes[tuple(src)]
+            d = tuple(dst)
+            seg = (c >= 1) & (c <= 8)
+            segments[d][seg] = c[seg]
+            liver_extra[d] |= c == labelsets.ROLE_CODE["liver"]
+            t = c == labelsets.ROLE_CODE["tumour"]
+            tumour[d] |= t
+            if p.separate_tumour:
+                tm = np.zeros(shape, dtype=bool)
+                tm[d] = t
+                tumour_masks.append(tm)
+            for role in ("portal_vein", "hepatic_veins", "ivc", "liver_vessels"):
+                v = c == labelsets.ROLE_CODE[role]
+                if v.any():
+                    vessels.setdefault(role, np.zeros(shape, dtype=bool))[d] |= v
+    del codes
+    liver = liver_extra | (segments > 0) | tumour
+    has_segments = bool(segments.any())
+    grid_c = crop_grid(ref, lo, shape)
+    anat = Anatomy(
+        grid=ref,
+        offset=tuple(int(v) for v in lo),
+        crop_grid=grid_c,
+        liver=liver,
+        tumour=tumour,
+        segments=segments if has_segments else None,
+        segments_method="labels" if has_segments else None,
+        tumour_masks=tumour_masks,
+        vessels=vessels,
+        warnings=warnings,
+        ct_path=ct_path,
+    )
+    _check_tumour_inside(anat)
+    return anat
+
+
+def _check_tumour_inside(anat: Anatomy) -> None:
+    """A tumour with no voxel in or next to the liver parenchyma is outside the liver."""
+    if not anat.tumour.any():
+        return
+    from scipy import ndimage
+
+    parenchyma = anat.liver & ~anat.tumour
+    if not parenchyma.any():
+        raise ImagingInputError(
+            "liver", "tumour only", "liver parenchyma besides the tumour (pass --mask liver=PATH or a liver label)"
+        )
+    lab, n = ndimage.label(anat.tumour, structure=np.ones((3, 3, 3), dtype=bool))
+    for i, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is None:
+            continue
+        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in sl)
+        comp = lab[box] == i
+        near = ndimage.binary_dilation(comp, structure=np.ones((3, 3, 3), dtype=bool))
+        if not (near & parenchyma[box]).any():
+            centre = anat.crop_grid.index_to_lps(np.argwhere(comp).mean(axis=0) + [s.start for s in box])
+            raise ImagingInputError(
+                "tumour",
+                f"lesion at LPS ({centre[0]:.0f}, {centre[1]:.0f}, {centre[2]:.0f}) mm",
+                "tumours inside the liver: this one touches no liver voxel. Check that the tumour mask "
+                "and the liver mask belong to the same study and label set",
+            )
+
+
+def read_into_crop(path: str | Path, anat: Anatomy, mapping: dict[int, str] | None, what: str) -> np.ndarray:
+    """Read a label map onto ``anat``'s crop (role codes, uint8), resampling when needed.
+
+    ``mapping`` None keeps values 1-8 as they are (e.g. portal branch N -> segment N).
+    """
+    mp = mapping or {n: f"segment_{n}" for n in range(1, 9)}
+    out = np.zeros(anat.liver.shape, dtype=np.uint8)
+    lo = np.asarray(anat.offset)
+    hi = lo + np.asarray(anat.liver.shape)
+    for img in read_label_images(path, what):
+        for p in _pieces_from_image(img, mp, anat.grid, what, anat.warnings):
+            src, dst = [], []
+            for ax in range(3):
+                a0 = max(p.offset[ax], lo[ax])
+                a1 = min(p.offset[ax] + p.codes.shape[ax], hi[ax])
+                if a1 <= a0:
+                    break
+                src.append(slice(a0 - p.offset[ax], a1 - p.offset[ax]))
+                dst.append(slice(a0 - lo[ax], a1 - lo[ax]))
+            else:
+                c = p.codes[tuple(src)]
+                view = out[tuple(dst)]
+                view[c > 0] = c[c > 0]
+    return out

@@ -1,0 +1,19 @@
+"""The one error type for bad imaging input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ImagingInputError(ValueError):
+    """An image, mask or option that livermet cannot use as given.
+
+    ``field`` names the input (``labels``, ``mask liver``, ``labelset``...), ``value`` what was
+    received and ``expected`` what would work; the message says all three so the user can fix it.
+    """
+
+    def __init__(self, field: str, value: Any, expected: str):
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field}={value}: expected {expected}")
