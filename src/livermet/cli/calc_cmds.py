@@ -1,0 +1,198 @@
+"""`livermet calc`: list the calculators, describe one, or run one on key=value inputs."""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
+import typer
+
+from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
+
+CALC_HELP = """Run a clinical calculator.
+
+  livermet calc --list                     all calculators
+  livermet calc NAME                       what NAME needs (parameters, units, sources)
+  livermet calc NAME key=value ... [--json]
+
+Values take the parameter's canonical unit, or a unit suffix that converts:
+  livermet calc meld_na bilirubin=34umol/L inr=1.4 creatinine=90umol/L sodium=131
+"""
+
+
+def _param_rows(calc: Any) -> list[dict[str, Any]]:
+    from livermet.calculators import alternatives, describe_param
+
+    alts = alternatives(calc)
+    rows = []
+    for p in calc.params:
+        if p.group:
+            alt = p.group.partition(".")[0]
+            need = f"alternative '{alt}'"
+        elif p.required and p.default is None:
+            need = "required"
+        elif p.default is not None:
+            need = f"optional (default {p.default})"
+        else:
+            need = "optional"
+        rows.append({
+            "name": p.name, "kind": p.kind, "unit": p.unit, "accepts": describe_param(p, False),
+            "units_accepted": describe_param(p).partition("other units accepted: ")[2] or None,
+            "need": need, "help": p.help, "choices": list(p.choices) or None,
+            "default": p.default, "minimum": p.minimum, "maximum": p.maximum,
+        })
+    return rows
+
+
+def _describe(calc: Any) -> dict[str, Any]:
+    return {
+        "name": calc.name,
+        "title": calc.title,
+        "domain": calc.domain,
+        "unit": calc.unit,
+        "parameters": _param_rows(calc),
+        "sources": [s.to_dict() for s in calc.sources],
+        "examples": [
+            {"inputs": dict(e.inputs), "value": e.value, "category": e.category, "source": e.source}
+            for e in calc.examples
+        ],
+    }
+
+
+def _print_list(as_json: bool) -> None:
+    from rich.table import Table
+
+    from livermet.calculators import list_calculators
+
+    calcs = list_calculators()
+    if as_json:
+        print_json([
+            {"name": c.name, "title": c.title, "domain": c.domain, "unit": c.unit,
+             "parameters": [p.name for p in c.params],
+             "sources": [str(s) for s in c.sources]}
+            for c in calcs
+        ])
+        return
+    table = Table(title="livermet calculators", show_lines=False, expand=False)
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("title")
+    table.add_column("parameters", style="green")
+    table.add_column("unit", no_wrap=True)
+    table.add_column("source", style="dim")
+    for c in calcs:
+        params = ", ".join(p.name if (p.required or p.group) else f"[{p.name}]" for p in c.params)
+        table.add_row(c.name, c.title, params, c.unit or "-", c.sources[0].citation if c.sources else "")
+    out.print(table)
+    out.print("[dim]`livermet calc NAME` shows a calculator's parameters; [name] = optional.[/]")
+
+
+def _print_description(calc: Any, as_json: bool) -> None:
+    from rich.table import Table
+
+    from livermet.calculators import alternatives
+
+    if as_json:
+        print_json(_describe(calc))
+        return
+    table = Table(title=f"{calc.name}: {calc.title}")
+    table.add_column("parameter", style="bold cyan", no_wrap=True)
+    table.add_column("accepts")
+    table.add_column("needed")
+    table.add_column("meaning", style="dim")
+    for row in _param_rows(calc):
+        table.add_row(row["name"], row["accepts"], row["need"], row["help"])
+    out.print(table)
+    for alt, sets in alternatives(calc).items():
+        out.print(f"Alternative '{alt}': give " + " or ".join("+".join(n) for n in sets.values()),
+                  highlight=False)
+    out.print("Units: a value may carry a unit that converts, e.g. bilirubin=34umol/L.",
+              highlight=False)
+    out.print("Sources: " + "; ".join(str(s) for s in calc.sources), highlight=False)
+    if calc.examples:
+        ex = calc.examples[0]
+        args = " ".join(f"{k}={v}" for k, v in ex.inputs.items())
+        out.print(f"Example: [bold]livermet calc {calc.name} {args}[/]", highlight=False)
+
+
+def _short(v: Any) -> str:
+    """A number as a person reads it (4 significant digits); anything else as is."""
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _print_result(result: Any) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    value = f"{result.value}" + (f" {result.unit}" if result.unit and result.unit != "score" else "")
+    grid.add_row("value", f"[bold green]{value}[/]")
+    if result.category is not None:
+        grid.add_row("category", f"[bold]{result.category}[/]")
+    grid.add_row("inputs", ", ".join(f"{k}={_short(v)}" for k, v in result.inputs.items()))
+    grid.add_row("formula", result.formula)
+    for i, note in enumerate(result.notes):
+        grid.add_row("notes" if i == 0 else "", f"- {note}")
+    for i, s in enumerate(result.sources):
+        grid.add_row("sources" if i == 0 else "", str(s))
+    failed = result.details.get("failed") if hasattr(result.details, "get") else None
+    if failed:
+        grid.add_row("failed", ", ".join(failed))
+    unknown = result.details.get("not_assessable") if hasattr(result.details, "get") else None
+    if unknown:
+        grid.add_row("not assessable", ", ".join(unknown))
+    out.print(Panel(grid, title=f"[bold]{result.name}[/]", expand=False), highlight=False)
+
+
+def _parse_pairs(name: str, pairs: list[str]) -> dict[str, str]:
+    raw: dict[str, str] = {}
+    for item in pairs:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            fail(f"{name}: {item!r} is not key=value",
+                 hint=f"write each input as key=value; `livermet calc {name}` lists the parameters")
+        if key in raw:
+            fail(f"{name}: {key} given twice")
+        raw[key] = value.strip()
+    return raw
+
+
+def calc(
+    name: Optional[str] = typer.Argument(None, help="Calculator name (see --list)."),
+    params: Optional[List[str]] = typer.Argument(None, help="Inputs as key=value (units allowed)."),
+    list_: bool = typer.Option(False, "--list", "-l", help="List all calculators."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    from livermet.calculators import CalculatorInputError, get_calculator, run
+
+    if list_ or name is None:
+        if name is not None:
+            fail("give either --list or a calculator name, not both")
+        _print_list(as_json)
+        return
+    try:
+        calc_def = get_calculator(name)
+    except CalculatorInputError as exc:
+        fail(f"unknown calculator {name!r}", hint=exc.expected + " (`livermet calc --list`)")
+    if not params:
+        _print_description(calc_def, as_json)
+        return
+    raw = _parse_pairs(name, params)
+    try:
+        result = run(name, raw)
+    except CalculatorInputError as exc:
+        fail(str(exc), hint=f"`livermet calc {name}` lists the parameters and their units")
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _print_result(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("calc", help=CALC_HELP, no_args_is_help=False)(calc)
+
+
+__all__ = ["register", "calc", "err"]
