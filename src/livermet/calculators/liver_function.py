@@ -87,7 +87,8 @@ M3_ALB_FLOOR, M3_ALB_CEIL = 1.5, 3.5  # g/dL
 # --- ALBI ----------------------------------------------------------------------------------
 JOHNSON_2015 = Source("Johnson PJ, et al. J Clin Oncol 2015;33:550", doi="10.1200/JCO.2014.57.9151")
 ALBI_COEF_BILI = 0.66  # x log10(bilirubin umol/L)
-ALBI_COEF_ALB = -0.085  # x albumin g/L
+ALBI_COEF_ALB = -0.085  # x albumin g/L (Johnson 2015, as in calculators.md)
+ALBI_COEF_ALB_ALT = -0.0852  # used by some other calculators; shown in notes only
 ALBI_GRADE_1_MAX = -2.60  # grade 1 <= -2.60
 ALBI_GRADE_2_MAX = -1.39  # grade 2 > -2.60 and <= -1.39; grade 3 > -1.39
 
@@ -571,7 +572,10 @@ def albi(*, bilirubin: float, albumin: float) -> Result:
         inputs=dict(a),
         formula=("ALBI = 0.66 x log10(bilirubin umol/L) - 0.085 x albumin g/L; grade 1 <= -2.60 "
                  "< grade 2 <= -1.39 < grade 3"),
-        notes=("The grade is taken from the unrounded score.",),
+        notes=("The grade is taken from the unrounded score.",
+               f"Some calculators use an albumin coefficient of {ALBI_COEF_ALB_ALT} instead of "
+               f"{ALBI_COEF_ALB} (Johnson 2015); that would give "
+               f"{ALBI_COEF_BILI * math.log10(bili_umol) + ALBI_COEF_ALB_ALT * alb_gl:.3f}."),
         sources=(JOHNSON_2015,),
         details={"albi_unrounded": score, "bilirubin_umol_l": bili_umol, "albumin_g_l": alb_gl},
     )

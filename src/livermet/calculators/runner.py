@@ -95,7 +95,9 @@ def _unit_value(calc: str, p: Param, value: float, unit: str | None, raw: Any) -
         return float(value)
     if p.quantity:
         try:
-            return convert(p.quantity, value, unit)
+            # 12 significant digits drop binary noise, so that 51.3 umol/L is exactly 3.0 mg/dL
+            # and 35 g/L exactly 3.5 g/dL (both Child-Pugh boundaries).
+            return float(f"{convert(p.quantity, value, unit):.12g}")
         except UnitError as exc:
             raise CalculatorInputError(calc, p.name, raw, f"{describe_param(p, False)}; {exc}") from None
     if p.unit and unit.strip().lower().replace(" ", "") == p.unit.lower().replace(" ", ""):

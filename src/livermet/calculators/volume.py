@@ -131,10 +131,10 @@ WEIGHT = Param("weight_kg", unit="kg", quantity="mass", help="Body weight",
         # Hand: sqrt(180 x 81 / 3600) = sqrt(4.05) = 2.0125 -> 2.01
         Example({"height_cm": 180, "weight_kg": 81}, value=2.01, tolerance=0.005,
                 source="hand calculation from Mosteller 1987: sqrt(180*81/3600)=2.0125"),
-        # Hand: 0.007184 x 70^0.425 x 170^0.725 = 0.007184 x 6.0839 x 41.4265 = 1.811
+        # Hand: 0.007184 x 70^0.425 x 170^0.725 = 0.007184 x 6.08368 x 41.40716 = 1.8097
         Example({"height_cm": 170, "weight_kg": 70, "formula": "dubois"}, value=1.81,
                 tolerance=0.005,
-                source="hand calculation from Du Bois 1916: 0.007184*70^0.425*170^0.725=1.811"),
+                source="hand calculation from Du Bois 1916: 0.007184*70^0.425*170^0.725=1.8097"),
     ],
 )
 def bsa(*, height_cm: float, weight_kg: float, formula: str = "mosteller") -> Result:
