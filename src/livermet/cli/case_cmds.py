@@ -1,0 +1,386 @@
+"""`livermet schema | validate | assess | demo`: the case and its assessment on the command line.
+
+A thin shell: reading, validation and scoring live in :mod:`livermet.case` and
+:mod:`livermet.assess`; this module only renders their results (Rich tables that fit 100
+columns, or JSON with ``--json``) and turns user errors into exit code 2 without a traceback.
+Heavy imports stay inside the commands (start-up time is benchmarked).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
+
+TABLE_WIDTH = 100
+NOT_A_DEVICE = (
+    "livermet supports the MDT's discussion; it is not a medical device and does not "
+    "replace clinical judgement."
+)
+
+
+# ----------------------------------------------------------------------------------------
+# Rendering helpers
+# ----------------------------------------------------------------------------------------
+
+
+def _width() -> int:
+    return min(out.width or TABLE_WIDTH, TABLE_WIDTH)
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _problem_table(problems: list[Any], title: str | None = None) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, width=_width(), show_lines=False, header_style="bold",
+                  title_justify="left")
+    table.add_column("", width=1, no_wrap=True)
+    table.add_column("Field", ratio=3, overflow="fold")
+    table.add_column("Value", ratio=2, overflow="fold")
+    table.add_column("Problem, expected, hint", ratio=6, overflow="fold")
+    for p in problems:
+        mark = Text("✗", style="bold red") if p.is_error else Text("!", style="bold yellow")
+        cell = Text(p.message)
+        if p.expected:
+            cell.append("\nexpected: ", style="dim")
+            cell.append(p.expected)
+        if p.hint:
+            cell.append("\nhint: ", style="cyan")
+            cell.append(p.hint)
+        value = "" if p.value is None else _short(p.value)
+        table.add_row(mark, p.path or "(case)", value, cell)
+    return table
+
+
+def _read_or_fail(path: Path) -> dict[str, Any]:
+    from livermet.case import CaseError, read_case_data
+
+    try:
+        return read_case_data(path)
+    except CaseError as exc:
+        fail(str(exc), hint=getattr(exc, "hint", None))
+
+
+def _fail_json(message: str, problems: list[dict[str, Any]] | None = None, hint: str | None = None) -> None:
+    """With --json: the error as JSON on stdout (for scripts), the message on stderr, exit 2."""
+    print_json({"error": message, "hint": hint, "problems": problems or []})
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _load_error_json(exc: Exception) -> dict[str, Any]:
+    line, column = getattr(exc, "line", None), getattr(exc, "column", None)
+    return {"path": "", "severity": "error", "code": "parse" if line is not None else "file",
+            "value": None, "expected": "a JSON or YAML case document",
+            "message": str(exc), "hint": getattr(exc, "hint", None),
+            "line": line, "column": column}
+
+
+def _fmt_value(value: Any, unit: str | None) -> str:
+    if isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, float):
+        text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    elif value is None:
+        text = "–"
+    else:
+        text = str(value)
+    if unit and unit not in _UNITLESS and not isinstance(value, (str, bool)):
+        text += f" {unit}" if unit != "%" else "%"
+    return text
+
+
+_UNITLESS = {"1", "", "points", "score", "pts", "grade", "ratio", "class"}
+
+
+def _short_source(result: Any) -> str:
+    if not result.sources:
+        return ""
+    citation = result.sources[0].citation
+    short = citation.split(";")[0]
+    return short if len(short) <= 34 else short[:33] + "…"
+
+
+def _patient_line(case: Any) -> str:
+    p, pr, met = case.patient, case.primary, case.metastases
+    bits = []
+    who = [x for x in (
+        p.sex,
+        f"{p.age:g} y" if p.age is not None else None,
+        f"{p.height_cm:g} cm" if p.height_cm is not None else None,
+        f"{p.weight_kg:g} kg" if p.weight_kg is not None else None,
+        f"ECOG {p.ecog}" if p.ecog is not None else None,
+    ) if x]
+    if who:
+        bits.append(", ".join(who))
+    primary = " ".join(x for x in (
+        pr.site, f"({pr.side})" if pr.side else None, pr.histology, pr.t_stage,
+        "N+" if pr.node_positive else ("N0" if pr.node_positive is False else None),
+        "resected" if pr.resected else ("in place" if pr.resected is False else None),
+    ) if x)
+    if primary:
+        bits.append(primary)
+    timing = ("synchronous" if met.synchronous else
+              f"metachronous, DFI {met.disease_free_interval_months:g} months"
+              if met.disease_free_interval_months is not None else
+              "metachronous" if met.synchronous is False else None)
+    n = len(met.lesions)
+    if n:
+        sizes = [les.diameter_mm for les in met.lesions if les.diameter_mm is not None]
+        segs = sorted({s for les in met.lesions for s in les.segments})
+        lesion_text = f"{n} liver lesion{'s' if n != 1 else ''}"
+        if sizes:
+            lesion_text += f" (largest {max(sizes):g} mm)"
+        if segs:
+            lesion_text += f" in segment{'s' if len(segs) > 1 else ''} {', '.join(map(str, segs))}"
+        bits.append(", ".join(x for x in (timing, lesion_text) if x))
+    elif timing:
+        bits.append(timing)
+    eh = met.extrahepatic.present
+    if eh is not None:
+        bits.append("extrahepatic disease" + (f": {', '.join(met.extrahepatic.sites)}"
+                                              if eh and met.extrahepatic.sites else "")
+                    if eh else "no extrahepatic disease")
+    return " · ".join(bits)
+
+
+def _render_options(options: Any) -> None:
+    """Best-effort rendering of the decision layer's options (its own shape)."""
+    from rich.table import Table
+
+    if not options:
+        return
+    if isinstance(options, dict):
+        options = [dict(v, code=k) if isinstance(v, dict) else {"code": k, "status": v}
+                   for k, v in options.items()]
+    table = Table(title="Treatment options to discuss", width=_width(), header_style="bold",
+                  title_justify="left")
+    table.add_column("Option", ratio=3, overflow="fold")
+    table.add_column("Status", ratio=2, overflow="fold")
+    table.add_column("Why", ratio=6, overflow="fold")
+    for opt in options:
+        if not isinstance(opt, dict):
+            table.add_row(str(opt), "", "")
+            continue
+        name = next((str(opt[k]) for k in ("title", "name", "label", "code", "id") if opt.get(k)), "")
+        status = next((str(opt[k]) for k in ("status", "verdict", "suitability", "category",
+                                               "recommendation") if opt.get(k)), "")
+        reasons = opt.get("reasons") or opt.get("findings") or opt.get("why") or []
+        if isinstance(reasons, list):
+            why = "; ".join(
+                str(r.get("text") or r.get("message") or r.get("reason") or r) if isinstance(r, dict)
+                else str(r) for r in reasons[:3])
+        else:
+            why = str(reasons)
+        table.add_row(name, status, why)
+    out.print(table)
+
+
+def render_assessment(assessment: Any) -> None:
+    """Print an assessment readably (patient line, scores, warnings, missing, options)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    case = assessment.case
+    out.rule(f"[bold]livermet assessment · {assessment.case_id}", align="left")
+    if case is not None:
+        out.print(_patient_line(case), highlight=False)
+    table = Table(title="Scores", width=_width(), header_style="bold", title_justify="left")
+    table.add_column("Score", no_wrap=True)
+    table.add_column("Value", no_wrap=True, justify="right", max_width=18, overflow="ellipsis")
+    table.add_column("Category", no_wrap=True, max_width=16, overflow="ellipsis")
+    table.add_column("Source", no_wrap=True, overflow="ellipsis", style="dim", ratio=1)
+    for name, result in assessment.scores.items():
+        value = _fmt_value(result.value, result.unit)
+        category = "" if result.category is None or str(result.category) == str(result.value) \
+            else str(result.category)
+        style = ""
+        if category in ("inadequate", "high", "C", "3", "zone_3", "PD", "R1", "do_not_treat"):
+            style = "bold red"
+        elif category in ("adequate", "low", "A", "1", "zone_1", "R0", "eligible"):
+            style = "green"
+        table.add_row(name, value, Text(category, style=style), _short_source(result))
+    out.print(table)
+    if assessment.warnings:
+        out.print("[bold yellow]Warnings[/]")
+        for w in assessment.warnings:
+            out.print(Text("  ! " + w, style="yellow"))
+    if assessment.missing:
+        out.print("[bold]Not computed: inputs missing[/]")
+        for name, inputs in assessment.missing.items():
+            fields = assessment.missing_fields.get(name) or ()
+            line = f"  {name}: needs {', '.join(inputs)}"
+            if fields:
+                line += f" (fill {', '.join(fields)})"
+            out.print(Text(line))
+    if assessment.failed:
+        out.print("[bold red]Not computed: inputs rejected[/]")
+        for name, message in assessment.failed.items():
+            out.print(Text(f"  {name}: {message}", style="red"))
+    if assessment.not_applicable:
+        out.print("[dim]Not applicable: " + ", ".join(assessment.not_applicable) + "[/]")
+    options = assessment.extras.get("options")
+    if options:
+        _render_options(options)
+    out.print(f"[dim]{NOT_A_DEVICE}[/]")
+
+
+def _assess_or_fail(path_or_data: Any, json_mode: bool, **kwargs: Any) -> Any:
+    from livermet.assess import assess_case
+    from livermet.case import CaseError, CaseValidationError
+
+    try:
+        return assess_case(path_or_data, **kwargs)
+    except CaseValidationError as exc:
+        report = exc.report
+        msg = f"the case has {len(report.errors)} error(s); nothing was assessed"
+        if json_mode:
+            _fail_json(msg, [p.to_dict() for p in report.problems],
+                       hint="run `livermet validate CASE` for the full list")
+        err.print(_problem_table(report.problems, title="Problems in the case"))
+        fail(msg, hint="fix the fields above; `livermet schema` shows every field and unit")
+    except CaseError as exc:
+        if json_mode:
+            _fail_json(str(exc), [_load_error_json(exc)], hint=getattr(exc, "hint", None))
+        fail(str(exc), hint=getattr(exc, "hint", None))
+
+
+# ----------------------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------------------
+
+
+def schema_cmd(
+    json_out: bool = typer.Option(False, "--json", help="Accepted for symmetry: the schema is JSON."),
+) -> None:
+    """Print the JSON Schema of a case (fields, types, units, vocabularies)."""
+    from livermet.case.schema import case_json_schema
+
+    print_json(case_json_schema())
+
+
+def validate_cmd(
+    case: Path = typer.Argument(..., help="Case file (.json, .yaml or .yml).", show_default=False),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Check a case: every problem at once. Exit 0 when valid (warnings allowed), 2 when not."""
+    from livermet.case import CaseError, read_case_data, validate_case
+
+    try:
+        data = read_case_data(case)
+    except CaseError as exc:
+        if json_out:
+            _fail_json(str(exc), [_load_error_json(exc)], hint=getattr(exc, "hint", None))
+        fail(str(exc), hint=getattr(exc, "hint", None))
+    report = validate_case(data)
+    if json_out:
+        print_json(report.to_dict())
+        raise typer.Exit(0 if report.ok else 2)
+    if report.problems:
+        out.print(_problem_table(list(report.problems)))
+    for conv in report.conversions:
+        out.print(f"[dim]converted {conv['path']}: {conv['value']:g} {conv['unit']} -> "
+                  f"{conv['canonical_value']:g} {conv['canonical_unit']}[/]", highlight=False)
+    n_err, n_warn = len(report.errors), len(report.warnings)
+    if report.ok:
+        out.print(f"[green]valid[/]: {case}" + (f" ({n_warn} warning(s))" if n_warn else ""),
+                  highlight=False)
+        raise typer.Exit(0)
+    err.print(f"[bold red]invalid:[/] {case}: {n_err} error(s), {n_warn} warning(s)",
+              highlight=False)
+    raise typer.Exit(2)
+
+
+def assess_cmd(
+    case: Path = typer.Argument(..., help="Case file (.json, .yaml or .yml).", show_default=False),
+    json_out: bool = JSON_OPTION,
+    no_imaging: bool = typer.Option(False, "--no-imaging", help="Use the typed-in volumetry; do not read images."),
+) -> None:
+    """Validate a case and compute every score its data allows (and treatment options)."""
+    if not case.exists():
+        msg = f"{case}: file not found"
+        if json_out:
+            _fail_json(msg, hint="check the path")
+        fail(msg, hint="check the path (relative to the current directory)")
+    assessment = _assess_or_fail(case, json_out, imaging=not no_imaging)
+    if json_out:
+        print_json(assessment.to_dict())
+        return
+    render_assessment(assessment)
+
+
+def demo_cmd(
+    json_out: bool = JSON_OPTION,
+    out_dir: Optional[Path] = typer.Option(
+        None, "--out", help="Folder for the demo's outputs (assessment.json, phantom images)."),
+) -> None:
+    """Assess the bundled demo case (and, when installed, the imaging phantom) and print it."""
+    from livermet.data import demo_case_path
+
+    assessment = _assess_or_fail(demo_case_path(), json_out)
+    data = assessment.to_dict()
+    imaging_summary = None
+    run_demo = _optional_hook("livermet.imaging.phantom", "run_demo")
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cannot create {out_dir}: {exc.strerror or exc}")
+    if run_demo is not None:
+        import tempfile
+
+        target = out_dir / "imaging" if out_dir is not None else Path(
+            tempfile.mkdtemp(prefix="livermet-demo-"))
+        target.mkdir(parents=True, exist_ok=True)
+        result = run_demo(target)
+        imaging_summary = result
+        data["imaging_demo"] = _plain(result)
+        data["imaging_demo_dir"] = str(target)
+    if out_dir is not None:
+        (out_dir / "assessment.json").write_text(
+            json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    if json_out:
+        print_json(data)
+        return
+    render_assessment(assessment)
+    if imaging_summary is not None:
+        out.rule("[bold]Imaging phantom", align="left")
+        summary = getattr(imaging_summary, "summary", None)
+        if callable(summary):
+            summary = summary()
+        if summary is None and isinstance(imaging_summary, dict):
+            summary = imaging_summary.get("summary")
+        if summary:
+            out.print(summary, highlight=False)
+        out.print(f"[dim]outputs in {data['imaging_demo_dir']}[/]", highlight=False)
+    if out_dir is not None:
+        out.print(f"[dim]assessment written to {out_dir / 'assessment.json'}[/]", highlight=False)
+
+
+def _optional_hook(module: str, attr: str) -> Any:
+    from livermet.assess import _optional
+
+    return _optional(module, attr)
+
+
+def _plain(obj: Any) -> Any:
+    from livermet.assess import _to_plain
+
+    return _to_plain(obj)
+
+
+def register(app: typer.Typer) -> None:
+    """Add schema, validate, assess and demo to the `livermet` command."""
+    app.command("schema")(schema_cmd)
+    app.command("validate")(validate_cmd)
+    app.command("assess")(assess_cmd)
+    app.command("demo")(demo_cmd)
