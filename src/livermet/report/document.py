@@ -234,7 +234,9 @@ def _summary(case: Mapping[str, Any], deid: bool) -> list[tuple[str, str]]:
 def _volumetry(case: Mapping[str, Any], assessment: Mapping[str, Any],
                imaging: Mapping[str, Any] | None) -> dict[str, Any]:
     v = dict(case.get("volumetry") or {})
-    img = dict(imaging or assessment.get("volumetry") or {})
+    img = dict(imaging or assessment.get("imaging") or assessment.get("volumetry") or {})
+    if not any(k in img for k in ("liver_ml", "segments_ml", "resection", "lesions")):
+        img = {}
     res = dict(img.get("resection") or {})
     out: dict[str, Any] = {
         "total_liver_ml": img.get("liver_ml", v.get("total_liver_ml")),
@@ -437,6 +439,7 @@ def build_report(case: Any, assessment: Mapping[str, Any] | Any | None,
         vol["liver_condition"] = condition
         vol["threshold_refs"] = srcs.add_all(tsrc) if tsrc else []
         vol["adequate"] = None if sflr is None else sflr >= threshold
+        vol["cautions"] = list(((sflr_score or {}).get("details") or {}).get("cautions") or [])
     vol["resected_segments"] = list(F.resected_segments(vol.get("planned_resection")))
 
     lesions = _lesions(case_d, imaging)

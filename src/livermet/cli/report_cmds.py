@@ -1,0 +1,255 @@
+"""CLI: ``livermet report``, ``livermet fhir export|import``, ``livermet dicom-sr``.
+
+Thin shells over :mod:`livermet.report` and :mod:`livermet.interop`; heavy libraries are
+imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from livermet.cli.common import JSON_OPTION, err, fail, print_json
+
+REPORT_HELP = """Write the MDT report for CASE as one self-contained HTML file or a PDF.
+
+The format follows --out's suffix (.html or .pdf). The report holds the case summary, the
+liver function and risk scores, the volumetry with the segment picture and the sFLR gauge,
+the lesions, the treatment options with their reasons and sources, the work-up gaps,
+pathology and response, the numbered sources, the versions and the decision-support notice.
+
+With --deidentify names, dates of birth and identifiers are dropped, the id is replaced by a
+pseudonym and dates are shifted by a per-case offset (set LIVERMET_PSEUDONYM_KEY to key the
+pseudonyms).
+
+Prints the path written (or, with --json, a summary object).
+"""
+
+FHIR_HELP = "FHIR R4 (mCODE STU4): export a case as a Bundle, or build a case from one."
+
+DICOM_SR_HELP = """Write volumetry as a DICOM Structured Report (TID 1500, Comprehensive 3D SR).
+
+VOLUMETRY is either the JSON of `livermet volumetry --json` or a case whose `imaging` names
+its label maps (volumetry is then run). The SR references the DICOM SEG (--seg, segment
+numbers matched on its segment labels) and the source CT series (--ct, a folder). Volumes are
+in UCUM ml, the sFLR in %. Read it with 3D Slicer (QuantitativeReporting), OHIF or dcmtk's
+dsrdump.
+"""
+
+
+def _load_case(path: Path):
+    from livermet.case.errors import CaseError
+    from livermet.case.io import load_case
+
+    try:
+        return load_case(path)
+    except CaseError as exc:
+        fail(str(exc), hint="check the case with `livermet validate CASE`")
+
+
+def _assess(path: Path, imaging: bool = True):
+    from livermet.assess import assess_case
+    from livermet.case.errors import CaseError
+
+    try:
+        return assess_case(path, imaging=imaging)
+    except CaseError as exc:
+        fail(str(exc), hint="check the case with `livermet validate CASE`")
+
+
+def _imaging_figures(case: Any, case_path: Path) -> dict[str, bytes]:
+    """PNG figures from the imaging part when the case has images (else {})."""
+    img = getattr(case, "imaging", None)
+    if img is None or not (img.labels or img.masks):
+        return {}
+    try:
+        import inspect
+
+        from livermet.imaging.pipeline import volumetry_for_case
+    except ImportError:
+        return {}
+    if "figures_dir" not in inspect.signature(volumetry_for_case).parameters:
+        err.print("[dim]note: the imaging module cannot draw figures for a case; the report "
+                  "uses the schematic Couinaud diagram[/]")
+        return {}
+    with tempfile.TemporaryDirectory(prefix="livermet-fig-") as tmp:
+        work = case.model_copy(deep=True)
+        volumetry_for_case(work, base_dir=case_path.resolve().parent, figures_dir=tmp)
+        return {p.name: p.read_bytes() for p in sorted(Path(tmp).glob("*.png"))}
+
+
+def report(
+    case: Path = typer.Argument(..., help="Case file (JSON or YAML).", exists=False),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file: report.html or report.pdf."),
+    deidentify: bool = typer.Option(False, "--deidentify", help="Drop names, birth dates and "
+                                    "identifiers; pseudonymise the id; shift dates."),
+    figures: bool = typer.Option(True, "--figures/--no-figures",
+                                 help="Draw imaging figures when the case has images."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".htm", ".pdf"):
+        fail(f"--out {str(out)!r}: expected a file ending in .html or .pdf")
+    if not case.exists():
+        fail(f"CASE {str(case)!r}: file not found")
+    from livermet.report import ReportError, build_report, render_html, render_pdf
+
+    assessment = _assess(case)
+    case_obj = assessment.case if getattr(assessment, "case", None) is not None else _load_case(case)
+    figs: dict[str, bytes] = {}
+    if figures:
+        try:
+            figs = _imaging_figures(case_obj, case)
+        except ValueError as exc:
+            err.print(f"[yellow]warning:[/] imaging figures not drawn: {exc}")
+    doc = build_report(case_obj, assessment.to_dict(), figs or None, deidentify=deidentify)
+    try:
+        html = render_html(doc)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".pdf":
+            out.write_bytes(render_pdf(html))
+        else:
+            out.write_text(html, encoding="utf-8")
+    except (ReportError, OSError) as exc:
+        fail(f"cannot write {str(out)!r}: {exc}")
+    if json_out:
+        print_json({"path": str(out), "format": suffix.lstrip("."), "case_id": doc.case_id,
+                    "deidentified": deidentify, "sections": list(doc.sections),
+                    "figures": [f["name"] for f in doc.figures],
+                    "options": len(doc.options), "sources": len(doc.sources)})
+    else:
+        typer.echo(str(out))
+
+
+def _para(text: str) -> str:
+    """Help text: keep paragraphs, let the terminal wrap the lines."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
+
+
+REPORT_HELP, DICOM_SR_HELP = _para(REPORT_HELP), _para(DICOM_SR_HELP)
+
+fhir_app = typer.Typer(help=FHIR_HELP, no_args_is_help=True)
+
+
+@fhir_app.command("export")
+def fhir_export(
+    case: Path = typer.Argument(..., help="Case file (JSON or YAML)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="Write the Bundle here (default: stdout)."),
+    with_assessment: bool = typer.Option(True, "--assessment/--no-assessment",
+                                         help="Include scores (Observations) and options (CarePlan)."),
+    mrn_system: str = typer.Option("https://livermet.org/fhir/sid/mrn", "--mrn-system",
+                                   help="Identifier system of the hospital's MRN."),
+) -> None:
+    """Export CASE as a FHIR R4 Bundle (mCODE STU4 profiles, LOINC/SNOMED CT/ICD-10 codes).
+
+    Fields with no FHIR home (e.g. image paths, MDT attendees) are listed on stderr.
+    """
+    if not case.exists():
+        fail(f"CASE {str(case)!r}: file not found")
+    from livermet.interop.fhir import bundle_json, case_to_bundle, export_gaps
+
+    case_obj = _load_case(case)
+    assessment = _assess(case, imaging=False).to_dict() if with_assessment else None
+    bundle = case_to_bundle(case_obj, assessment, mrn_system=mrn_system)
+    text = bundle_json(bundle)
+    gaps = export_gaps(case_obj)
+    if gaps:
+        err.print("[dim]not exported (no FHIR mapping):[/] " + ", ".join(gaps), highlight=False)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out} ({len(bundle.entry or [])} resources)", highlight=False)
+
+
+@fhir_app.command("import")
+def fhir_import(
+    bundle: Path = typer.Argument(..., help="FHIR R4 Bundle (JSON)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the case JSON here."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Build a case from a FHIR Bundle (livermet's export or a hospital's mCODE bundle).
+
+    What cannot be mapped is reported on stderr (with --json: in "unmapped"). The case is then
+    validated; its problems are reported too.
+    """
+    if not bundle.exists():
+        fail(f"BUNDLE {str(bundle)!r}: file not found")
+    from livermet.case.validate import validate_case
+    from livermet.interop.fhir import FhirImportError, bundle_to_case
+
+    try:
+        case, unmapped = bundle_to_case(bundle.read_text("utf-8"))
+    except FhirImportError as exc:
+        fail(f"{bundle}: {exc}")
+    except UnicodeDecodeError:
+        fail(f"{bundle}: not UTF-8 text; expected a FHIR JSON bundle")
+    report = validate_case(case)
+    problems = [str(p) for p in report.problems] if hasattr(report, "problems") else []
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if json_out:
+        print_json({"case": case, "unmapped": unmapped, "valid": bool(report.ok),
+                    "problems": problems, "path": str(out) if out else None})
+    else:
+        for u in unmapped:
+            err.print(f"[yellow]unmapped:[/] {u}", highlight=False)
+        for p in problems:
+            err.print(f"[red]{p}[/]", highlight=False)
+        if out is None:
+            typer.echo(json.dumps(case, indent=2, ensure_ascii=False))
+        else:
+            err.print(f"wrote {out}; {len(unmapped)} item(s) not mapped", highlight=False)
+    if not report.ok:
+        raise typer.Exit(2)
+
+
+def dicom_sr(
+    volumetry: Path = typer.Argument(..., help="Volumetry JSON (`livermet volumetry --json`) or a case with imaging."),
+    seg: Path = typer.Option(..., "--seg", help="The DICOM SEG of the same CT."),
+    ct: Path = typer.Option(..., "--ct", help="Folder with the source CT series (DICOM)."),
+    out: Path = typer.Option(..., "--out", "-o", help="SR file to write (.dcm)."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    for name, p in (("VOLUMETRY", volumetry), ("--seg", seg), ("--ct", ct)):
+        if not p.exists():
+            fail(f"{name} {str(p)!r}: not found")
+    from livermet.interop.dicom_sr import DicomSrError, read_volumetry_sr, write_volumetry_sr
+
+    try:
+        data = json.loads(volumetry.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = None
+    if not (isinstance(data, dict) and ("liver_ml" in data or "segments_ml" in data)):
+        case = _load_case(volumetry)
+        try:
+            from livermet.imaging.pipeline import volumetry_for_case
+        except ImportError:
+            fail("the imaging module is not installed; pass the JSON of `livermet volumetry --json`")
+        try:
+            data = volumetry_for_case(case, base_dir=volumetry.resolve().parent)
+        except ValueError as exc:
+            fail(f"imaging: {exc}")
+    try:
+        path = write_volumetry_sr(out, data, seg, ct)
+    except DicomSrError as exc:
+        fail(str(exc))
+    if json_out:
+        print_json({"path": str(path), "measurements": {
+            k: {m: list(v) if isinstance(v, tuple) else v for m, v in d.items()}
+            for k, d in read_volumetry_sr(path).items()}})
+    else:
+        typer.echo(str(path))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report", help=REPORT_HELP, no_args_is_help=True)(report)
+    app.add_typer(fhir_app, name="fhir")
+    app.command("dicom-sr", help=DICOM_SR_HELP, no_args_is_help=True)(dicom_sr)
