@@ -1,0 +1,159 @@
+"""`livermet serve` (the MDT web application) and `livermet users` (accounts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from livermet.cli.common import JSON_OPTION, err, fail, print_json
+
+users_app = typer.Typer(help="Web application accounts: list, add, reset a password, API tokens.",
+                        no_args_is_help=True)
+
+
+def _settings(data_dir: Optional[Path], **kw):
+    from livermet.web.settings import Settings, SettingsError
+
+    try:
+        return Settings.from_env(data_dir=data_dir, **kw)
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir",
+                                            help="Folder for the SQLite database and uploaded images "
+                                                 "[default: ./livermet-data or LIVERMET_DATA_DIR]."),
+    workers_jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Run the background job worker."),
+) -> None:
+    """Start the MDT web application (worklist, case editor, CT viewer, results, API).
+
+    The database is SQLite in the data folder unless LIVERMET_DATABASE_URL names PostgreSQL;
+    its schema is migrated at start. On the first start an admin account is created and its
+    password printed once (or taken from LIVERMET_ADMIN_PASSWORD).
+    """
+    import logging
+
+    import uvicorn
+
+    from livermet.web.app import create_app
+    from livermet.web.settings import SettingsError
+
+    settings = _settings(data_dir, start_worker=workers_jobs)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app = create_app(settings)
+    except SettingsError as exc:
+        fail(str(exc))
+    except Exception as exc:  # database unreachable, migration failure...
+        fail(f"the web application could not start: {type(exc).__name__}: {exc}",
+             hint="check LIVERMET_DATABASE_URL and that the data folder is writable")
+    err.print(f"livermet: serving on http://{host}:{port}/  (data: {Path(settings.data_dir).resolve()})",
+              highlight=False)
+    # Our own access log (route templates only) replaces uvicorn's, which would log query strings.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", proxy_headers=False)
+
+
+@users_app.command("list")
+def users_list(data_dir: Optional[Path] = typer.Option(None, "--data-dir"), json_out: bool = JSON_OPTION) -> None:
+    """List the accounts."""
+    from sqlalchemy import select
+
+    from livermet.web import services
+    from livermet.web.models import User
+
+    Session = _open(data_dir)
+    with Session() as db:
+        users = [services.user_state(u) for u in db.scalars(select(User).order_by(User.id))]
+    if json_out:
+        print_json(users)
+        return
+    from rich.table import Table
+
+    from livermet.cli.common import out
+
+    t = Table("id", "user", "role", "active", "locked")
+    for u in users:
+        t.add_row(str(u["id"]), u["username"], u["role"], "yes" if u["active"] else "no", "yes" if u["locked"] else "")
+    out.print(t)
+
+
+@users_app.command("add")
+def users_add(username: str, role: str = typer.Option(..., "--role", help="admin, clinician, coordinator or viewer"),
+              password: Optional[str] = typer.Option(None, "--password", help="[default: generated and printed]"),
+              data_dir: Optional[Path] = typer.Option(None, "--data-dir")) -> None:
+    """Create an account."""
+    from livermet.web import services
+    from livermet.web.security import new_password
+
+    Session = _open(data_dir)
+    pw = password or new_password()
+    with Session() as db:
+        try:
+            services.create_user(db, services.Actor(None, "cli", "admin"), username, pw, role)
+        except services.ServiceError as exc:
+            fail(exc.message)
+    if not password:
+        err.print(f"password for {username}: {pw}", highlight=False)
+
+
+@users_app.command("set-password")
+def users_set_password(username: str, password: Optional[str] = typer.Option(None, "--password"),
+                       data_dir: Optional[Path] = typer.Option(None, "--data-dir")) -> None:
+    """Reset a password (and unlock the account)."""
+    from sqlalchemy import select
+
+    from livermet.web import services
+    from livermet.web.models import User
+    from livermet.web.security import new_password
+
+    Session = _open(data_dir)
+    pw = password or new_password()
+    with Session() as db:
+        user = db.scalar(select(User).where(User.username == username))
+        if user is None:
+            fail(f"no user named {username!r}", hint="`livermet users list` shows them")
+        try:
+            services.update_user(db, services.Actor(None, "cli", "admin"), user.id, password=pw, unlock=True)
+        except services.ServiceError as exc:
+            fail(exc.message)
+    if not password:
+        err.print(f"new password for {username}: {pw}", highlight=False)
+
+
+@users_app.command("token")
+def users_token(username: str, label: str = typer.Option("", "--label"),
+                data_dir: Optional[Path] = typer.Option(None, "--data-dir")) -> None:
+    """Create an API token (Authorization: Bearer ...) for scripts and CDS Hooks clients."""
+    from sqlalchemy import select
+
+    from livermet.web.models import User
+    from livermet.web.security import create_api_token
+
+    Session = _open(data_dir)
+    with Session() as db:
+        user = db.scalar(select(User).where(User.username == username))
+        if user is None:
+            fail(f"no user named {username!r}")
+        typer.echo(create_api_token(db, user, label))
+
+
+def _open(data_dir: Optional[Path]):
+    from livermet.web import db as dbmod
+
+    settings = _settings(data_dir)
+    try:
+        engine = dbmod.make_engine(settings.db_url)
+        dbmod.upgrade(engine)
+    except Exception as exc:
+        fail(f"cannot open the database: {type(exc).__name__}: {exc}")
+    return dbmod.make_sessionmaker(engine)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")

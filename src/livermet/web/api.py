@@ -1,0 +1,459 @@
+"""The JSON API (/api/...). Every route names the permission it needs (deps.require)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from livermet.web import library, services, uploads, viewer
+from livermet.web.deps import Principal, get_db, require
+from livermet.web.models import AuditEntry, ImageFile, Job, User, utcnow
+from livermet.web.security import (SESSION_COOKIE, authenticate, create_api_token, create_session,
+                                   end_session)
+
+router = APIRouter(prefix="/api")
+
+
+# ------------------------------------------------------------------ request bodies
+class LoginBody(BaseModel):
+    username: str
+    password: str
+
+
+class CaseCreate(BaseModel):
+    data: dict[str, Any] = Field(..., description="the case document (livermet case JSON)")
+    status: str = "new"
+
+
+class CaseUpdate(BaseModel):
+    version: int = Field(..., description="the version you loaded; a stale one gets 409")
+    data: Optional[dict[str, Any]] = None
+    status: Optional[str] = None
+
+
+class VersionBody(BaseModel):
+    version: int
+
+
+class MdtBody(BaseModel):
+    version: int
+    date: Optional[str] = None
+    decision: Optional[str] = None
+    attendees: list[dict[str, str]] = Field(default_factory=list)
+    follow_up: Optional[str] = None
+
+
+class ResectionBody(BaseModel):
+    version: int
+    planned_resection: str
+
+
+class UserCreate(BaseModel):
+    username: str
+    password: str
+    role: Literal["admin", "clinician", "coordinator", "viewer"]
+
+
+class UserUpdate(BaseModel):
+    role: Optional[Literal["admin", "clinician", "coordinator", "viewer"]] = None
+    active: Optional[bool] = None
+    unlock: bool = False
+    password: Optional[str] = None
+
+
+class TokenBody(BaseModel):
+    label: str = ""
+
+
+# ------------------------------------------------------------------ auth
+@router.post("/login", tags=["auth"])
+def api_login(body: LoginBody, request: Request, response: Response, db: Session = Depends(get_db)):
+    """Log in; sets the session cookie and returns the CSRF token for later changes."""
+    s = request.app.state.settings
+    res = authenticate(db, body.username, body.password, attempts=s.lockout_attempts,
+                       lock_minutes=s.lockout_minutes)
+    if res.user is None:
+        raise HTTPException(401, res.reason)
+    token, row = create_session(db, res.user, s.session_hours)
+    set_session_cookie(response, token, request)
+    return {"username": res.user.username, "role": res.user.role, "csrf_token": row.csrf_token}
+
+
+def set_session_cookie(response: Response, token: str, request: Request) -> None:
+    s = request.app.state.settings
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=s.secure_cookies,
+                        max_age=int(s.session_hours * 3600), path="/")
+
+
+@router.post("/logout", tags=["auth"])
+def api_logout(request: Request, response: Response, p: Principal = Depends(require("read")),
+               db: Session = Depends(get_db)):
+    end_session(db, request.cookies.get(SESSION_COOKIE))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return {"ok": True}
+
+
+@router.get("/me", tags=["auth"])
+def api_me(p: Principal = Depends(require("read"))):
+    return {"username": p.username, "role": p.role, "csrf_token": p.csrf_token,
+            "permissions": sorted(__import__("livermet.web.deps", fromlist=["x"]).PERMISSIONS[p.role])}
+
+
+@router.post("/tokens", tags=["auth"], status_code=201)
+def api_new_token(body: TokenBody, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    """An API token for scripts and CDS clients (``Authorization: Bearer ...``); shown once."""
+    user = db.get(User, p.user_id)
+    return {"token": create_api_token(db, user, body.label)}
+
+
+# ------------------------------------------------------------------ cases
+@router.get("/cases", tags=["cases"])
+def api_list_cases(q: Optional[str] = None, status: Optional[str] = None,
+                   meeting_date: Optional[str] = None, archived: bool = False,
+                   p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    rows = services.list_cases(db, q=q, status=status, meeting_date=meeting_date, archived=archived)
+    return {"cases": [services.case_summary(r) for r in rows]}
+
+
+@router.post("/cases", tags=["cases"], status_code=201)
+def api_create_case(body: CaseCreate, p: Principal = Depends(require("edit")), db: Session = Depends(get_db)):
+    row, problems = services.create_case(db, p.actor, body.data, status=body.status)
+    return case_out(row, problems)
+
+
+@router.post("/cases/import", tags=["cases"], status_code=201)
+async def api_import_case(request: Request, p: Principal = Depends(require("edit")),
+                          db: Session = Depends(get_db)):
+    """Import a case JSON document as sent (the export format)."""
+    data = await _json_body(request)
+    row, problems = services.create_case(db, p.actor, data, action="import_json")
+    return case_out(row, problems)
+
+
+@router.post("/cases/import-fhir", tags=["cases"], status_code=201)
+async def api_import_fhir(request: Request, p: Principal = Depends(require("edit")),
+                          db: Session = Depends(get_db)):
+    """Import a FHIR R4 Bundle (mCODE); what could not be mapped is listed in ``unmapped``."""
+    bundle = await _json_body(request)
+    try:
+        data, unmapped = library.fhir_to_case(bundle)
+    except library.LibraryUnavailable:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise services.Invalid(f"The FHIR bundle could not be read: {exc}") from None
+    row, problems = services.create_case(db, p.actor, data, action="import_fhir")
+    out = case_out(row, problems)
+    out["unmapped"] = unmapped
+    return out
+
+
+async def _json_body(request: Request) -> dict:
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise services.Invalid(f"The body is not valid JSON ({exc}).") from None
+    if not isinstance(data, dict):
+        raise services.Invalid("The body must be a JSON object.")
+    return data
+
+
+def case_out(row, problems: list | None = None) -> dict:
+    out = services.case_summary(row)
+    out["data"] = row.data
+    if problems is None:
+        problems = library.validate_case(row.data)
+    out["problems"] = problems
+    return out
+
+
+@router.post("/validate", tags=["cases"])
+async def api_validate(request: Request, p: Principal = Depends(require("read"))):
+    """Validate a case document without storing it; returns the library's problems."""
+    data = await _json_body(request)
+    return {"problems": library.validate_case(data)}
+
+
+@router.get("/cases/{pk}", tags=["cases"])
+def api_get_case(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    return case_out(services.get_case(db, pk))
+
+
+@router.put("/cases/{pk}", tags=["cases"])
+def api_update_case(pk: int, body: CaseUpdate, p: Principal = Depends(require("edit")),
+                    db: Session = Depends(get_db)):
+    row, problems = services.update_case(db, p.actor, pk, body.version, data=body.data, status=body.status)
+    return case_out(row, problems)
+
+
+@router.post("/cases/{pk}/archive", tags=["cases"])
+def api_archive(pk: int, body: VersionBody, p: Principal = Depends(require("edit")), db: Session = Depends(get_db)):
+    row, _ = services.update_case(db, p.actor, pk, body.version, archived=True, action="archive")
+    return services.case_summary(row)
+
+
+@router.post("/cases/{pk}/restore", tags=["cases"])
+def api_restore(pk: int, body: VersionBody, p: Principal = Depends(require("edit")), db: Session = Depends(get_db)):
+    row, _ = services.update_case(db, p.actor, pk, body.version, archived=False, action="restore")
+    return services.case_summary(row)
+
+
+@router.get("/cases/{pk}/export", tags=["cases"])
+def api_export(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    row = services.get_case(db, pk)
+    return JSONResponse(row.data, headers={"Content-Disposition": f'attachment; filename="case-{pk}.json"'})
+
+
+@router.get("/cases/{pk}/audit", tags=["cases"])
+def api_case_audit(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    services.get_case(db, pk)
+    rows = db.scalars(select(AuditEntry).where(AuditEntry.entity == "case", AuditEntry.entity_id == str(pk))
+                      .order_by(AuditEntry.id))
+    return {"entries": [audit_out(a) for a in rows]}
+
+
+def audit_out(a: AuditEntry) -> dict:
+    return {"id": a.id, "at": a.at.isoformat(timespec="seconds") + "Z", "username": a.username,
+            "action": a.action, "entity": a.entity, "entity_id": a.entity_id,
+            "before": a.before, "after": a.after}
+
+
+# ------------------------------------------------------------------ assessment, report
+@router.get("/cases/{pk}/assessment", tags=["results"])
+def api_assessment(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    row = services.get_case(db, pk)
+    return library.assess(row.data)
+
+
+@router.post("/cases/{pk}/resection", tags=["results"])
+def api_choose_resection(pk: int, body: ResectionBody, request: Request,
+                         p: Principal = Depends(require("edit")), db: Session = Depends(get_db)):
+    """Plan another resection: stores it in the case (audited), recomputes the remnant from
+    the stored images when there are any, and returns the new assessment."""
+    from livermet.web import imaging_jobs
+
+    row = services.get_case(db, pk)
+    data = json.loads(json.dumps(row.data))
+    data.setdefault("volumetry", {})
+    data["volumetry"] = dict(data.get("volumetry") or {}, planned_resection=body.planned_resection)
+    volumetry = None
+    if imaging_jobs.case_has_images(db, pk):
+        data, volumetry = imaging_jobs.recompute_resection(request.app.state, db, pk, data)
+    row, problems = services.update_case(db, p.actor, pk, body.version, data=data, action="plan_resection")
+    return {"case": case_out(row, problems), "volumetry": volumetry, "assessment": library.assess(row.data)}
+
+
+@router.get("/cases/{pk}/report.html", tags=["results"], response_class=HTMLResponse)
+def api_report_html(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    from livermet.web.imaging_jobs import latest_volumetry
+
+    row = services.get_case(db, pk)
+    html = library.report_html(row.data, volumetry=latest_volumetry(db, pk))
+    if isinstance(html, bytes):
+        html = html.decode()
+    return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="report-{pk}.html"'})
+
+
+@router.get("/cases/{pk}/report.pdf", tags=["results"])
+def api_report_pdf(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    from livermet.web.imaging_jobs import latest_volumetry
+
+    row = services.get_case(db, pk)
+    pdf = library.report_pdf(row.data, volumetry=latest_volumetry(db, pk))
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="report-{pk}.pdf"'})
+
+
+# ------------------------------------------------------------------ meeting
+@router.put("/cases/{pk}/mdt", tags=["meeting"])
+def api_record_mdt(pk: int, body: MdtBody, p: Principal = Depends(require("edit")), db: Session = Depends(get_db)):
+    row = services.get_case(db, pk)
+    data = json.loads(json.dumps(row.data))
+    data["mdt"] = {"date": body.date, "decision": body.decision, "attendees": body.attendees,
+                   "follow_up": body.follow_up}
+    status = "discussed" if body.decision else None
+    row, problems = services.update_case(db, p.actor, pk, body.version, data=data, status=status,
+                                         action="record_mdt")
+    return {"case": case_out(row, problems), "team": library.missing_team_members(body.attendees, data)}
+
+
+@router.get("/cases/{pk}/mdt", tags=["meeting"])
+def api_get_mdt(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    row = services.get_case(db, pk)
+    mdt = row.data.get("mdt") or {}
+    return {"mdt": mdt, "team": library.missing_team_members(mdt.get("attendees") or [], row.data),
+            "minimum_team": library.minimum_team()}
+
+
+# ------------------------------------------------------------------ imaging
+@router.put("/cases/{pk}/images", tags=["imaging"], status_code=201)
+async def api_upload_image(pk: int, request: Request,
+                           role: str = Query(..., description="ct, labels, liver, tumour, segment_1..8 ..."),
+                           filename: str = Query(...), labelset: Optional[str] = None,
+                           p: Principal = Depends(require("images")), db: Session = Depends(get_db)):
+    """Upload one image as the raw request body (so that browsers can show progress).
+    A volumetry job is queued when the case then has label maps."""
+    from livermet.web import imaging_jobs
+
+    s = request.app.state.settings
+    services.get_case(db, pk)
+    if role not in uploads.IMAGE_ROLES:
+        raise uploads.UploadError(f"role={role!r}: expected one of {', '.join(uploads.IMAGE_ROLES)}")
+    if role == "labels" and not labelset:
+        raise uploads.UploadError("a multilabel map needs its label set: labelset=liver_segments, "
+                                  "totalsegmentator, liver_vessels (or upload separate masks by role)")
+    name = uploads.safe_filename(filename)
+    kind = uploads.kind_of(name)
+    limit = int(s.max_upload_mb * 1e6)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise uploads.UploadError(f"the upload is larger than the limit of {limit / 1e6:.0f} MB "
+                                  "(LIVERMET_MAX_UPLOAD_MB).", 413)
+    rel = Path("images") / str(pk) / uuid.uuid4().hex
+    folder = Path(s.data_dir) / rel
+    target = folder / name
+    try:
+        size, digest = await uploads.receive_to_file(request.stream(), target, limit)
+        uploads.check_content(target, name, kind)
+        stored = rel / name
+        if kind == "dicom_zip":
+            uploads.safe_extract_dicom_zip(target, folder / "dicom", max_total_bytes=int(s.max_unzipped_mb * 1e6),
+                                           max_ratio=s.max_zip_ratio, max_members=s.max_zip_members)
+            target.unlink()
+            stored = rel / "dicom"
+        imaging_jobs.check_readable(Path(s.data_dir) / stored, role)
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    for old in db.scalars(select(ImageFile).where(ImageFile.case_pk == pk, ImageFile.role == role,
+                                                  ImageFile.superseded.is_(False))):
+        if role != "tumour":  # several tumour masks are several tumours
+            old.superseded = True
+    img = ImageFile(case_pk=pk, role=role, filename=name, kind=kind, path=str(stored), size_bytes=size,
+                    sha256=digest, labelset=labelset, superseded=False, created_at=utcnow(),
+                    created_by=p.user_id)
+    db.add(img)
+    db.flush()
+    services.audit(db, p.actor, "upload_image", "case", pk, None,
+                   {"image_id": img.id, "role": role, "filename": name, "sha256": digest, "bytes": size})
+    db.commit()
+    job = None
+    if imaging_jobs.case_has_images(db, pk):
+        job = request.app.state.jobs.enqueue(db, "volumetry", pk, {}, p.user_id)
+    return {"image": image_out(img), "job": job_out(job) if job else None}
+
+
+def image_out(i: ImageFile) -> dict:
+    return {"id": i.id, "role": i.role, "filename": i.filename, "kind": i.kind, "bytes": i.size_bytes,
+            "sha256": i.sha256, "labelset": i.labelset, "superseded": i.superseded,
+            "uploaded_at": i.created_at.isoformat(timespec="seconds") + "Z"}
+
+
+def job_out(j: Job) -> dict:
+    return {"id": j.id, "kind": j.kind, "case_pk": j.case_pk, "status": j.status, "progress": j.progress,
+            "message": j.message, "result": j.result,
+            "created_at": j.created_at.isoformat(timespec="seconds") + "Z",
+            "finished_at": j.finished_at.isoformat(timespec="seconds") + "Z" if j.finished_at else None}
+
+
+@router.get("/cases/{pk}/images", tags=["imaging"])
+def api_list_images(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    services.get_case(db, pk)
+    imgs = db.scalars(select(ImageFile).where(ImageFile.case_pk == pk).order_by(ImageFile.id))
+    jobs = db.scalars(select(Job).where(Job.case_pk == pk).order_by(Job.id.desc()).limit(10))
+    return {"images": [image_out(i) for i in imgs], "jobs": [job_out(j) for j in jobs]}
+
+
+@router.post("/cases/{pk}/volumetry", tags=["imaging"], status_code=202)
+def api_run_volumetry(pk: int, request: Request, p: Principal = Depends(require("images")),
+                      db: Session = Depends(get_db)):
+    from livermet.web import imaging_jobs
+
+    services.get_case(db, pk)
+    if not imaging_jobs.case_has_images(db, pk):
+        raise services.Invalid("This case has no label maps yet: upload them first.")
+    job = request.app.state.jobs.enqueue(db, "volumetry", pk, {}, p.user_id)
+    return job_out(job)
+
+
+@router.get("/jobs/{job_id}", tags=["imaging"])
+def api_job(job_id: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    job = db.get(Job, job_id)
+    if job is None:
+        raise services.NotFound(f"No job with number {job_id}.")
+    return job_out(job)
+
+
+def _viewer_dir(request: Request, pk: int) -> Path:
+    return Path(request.app.state.settings.data_dir) / "viewer" / str(pk)
+
+
+@router.get("/cases/{pk}/viewer", tags=["imaging"])
+def api_viewer_meta(pk: int, request: Request, p: Principal = Depends(require("read")),
+                    db: Session = Depends(get_db)):
+    services.get_case(db, pk)
+    meta = viewer.read_meta(_viewer_dir(request, pk))
+    if meta is None:
+        raise services.NotFound("No images are ready to view for this case (upload label maps; "
+                                "the viewer is prepared by the volumetry job).")
+    return meta
+
+
+@router.get("/cases/{pk}/viewer/ct/{k}.png", tags=["imaging"], response_class=Response)
+def api_ct_slice(pk: int, k: int, request: Request, preset: str = "abdomen", width: Optional[float] = None,
+                 level: Optional[float] = None, p: Principal = Depends(require("read"))):
+    w, lv = viewer.PRESETS.get(preset, viewer.PRESETS["abdomen"])
+    try:
+        png = viewer.ct_slice_png(_viewer_dir(request, pk), k, width or w, level if level is not None else lv)
+    except FileNotFoundError as exc:
+        raise services.NotFound(str(exc)) from None
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.get("/cases/{pk}/viewer/overlay/{k}.png", tags=["imaging"], response_class=Response)
+def api_overlay_slice(pk: int, k: int, request: Request, layers: str = "liver,tumour",
+                      p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    wanted = set(layers.split(","))
+    segments: tuple[int, ...] = ()
+    if "resection" in wanted:  # the case's planned resection, as the imaging library defines it
+        row = services.get_case(db, pk)
+        segments = library.resection_segments((row.data.get("volumetry") or {}).get("planned_resection"))
+    try:
+        png = viewer.overlay_slice_png(_viewer_dir(request, pk), k, wanted, resection_segments=segments)
+    except FileNotFoundError as exc:
+        raise services.NotFound(str(exc)) from None
+    return Response(png, media_type="image/png")
+
+
+# ------------------------------------------------------------------ users and audit (admin)
+@router.get("/users", tags=["admin"])
+def api_users(p: Principal = Depends(require("admin")), db: Session = Depends(get_db)):
+    return {"users": [services.user_state(u) for u in db.scalars(select(User).order_by(User.id))]}
+
+
+@router.post("/users", tags=["admin"], status_code=201)
+def api_create_user(body: UserCreate, p: Principal = Depends(require("admin")), db: Session = Depends(get_db)):
+    return services.user_state(services.create_user(db, p.actor, body.username, body.password, body.role))
+
+
+@router.put("/users/{user_id}", tags=["admin"])
+def api_update_user(user_id: int, body: UserUpdate, p: Principal = Depends(require("admin")),
+                    db: Session = Depends(get_db)):
+    return services.user_state(services.update_user(db, p.actor, user_id, role=body.role, active=body.active,
+                                                    unlock=body.unlock, password=body.password))
+
+
+@router.get("/audit", tags=["admin"])
+def api_audit(limit: int = Query(200, le=2000), p: Principal = Depends(require("admin")),
+              db: Session = Depends(get_db)):
+    rows = db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+    return {"entries": [audit_out(a) for a in rows]}

@@ -1,0 +1,189 @@
+"""The application factory. Nothing is created at import time: ``create_app(settings)``
+opens the database, runs the migrations, creates the first admin and wires the routes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import func, select
+
+from livermet import __version__
+from livermet.web import db as dbmod
+from livermet.web import library, services, uploads
+from livermet.web.deps import NotAuthenticated, Principal, is_api_path, require
+from livermet.web.models import User, utcnow
+from livermet.web.security import hash_password, new_password
+from livermet.web.settings import Settings
+
+log = logging.getLogger("livermet.web")
+access_log = logging.getLogger("livermet.web.access")
+HERE = Path(__file__).parent
+
+
+def ensure_admin(Session, settings: Settings, announce=None) -> str | None:
+    """Create the first admin when there is no user; return the password if generated."""
+    with Session() as db:
+        if db.scalar(select(func.count()).select_from(User)):
+            return None
+        password = settings.admin_password or new_password()
+        db.add(User(username=settings.admin_username, password_hash=hash_password(password), role="admin",
+                    active=True, failed_logins=0, created_at=utcnow()))
+        services.audit(db, services.Actor(None, "system", "system"), "create", "user", settings.admin_username,
+                       None, {"username": settings.admin_username, "role": "admin"})
+        db.commit()
+    if settings.admin_password:
+        return None
+    if announce is not None:
+        announce(settings.admin_username, password)
+    return password
+
+
+def _print_admin(username: str, password: str) -> None:
+    sys.stderr.write(f"\nlivermet: first start - created the administrator account\n"
+                     f"  username: {username}\n  password: {password}\n"
+                     f"  (shown once; change it after logging in)\n\n")
+    sys.stderr.flush()
+
+
+def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
+    settings = settings.validated().with_secret()
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    engine = dbmod.make_engine(settings.db_url)
+    dbmod.upgrade(engine)
+    Session = dbmod.make_sessionmaker(engine)
+    ensure_admin(Session, settings, announce_admin)
+
+    from livermet.web.imaging_jobs import HANDLERS
+    from livermet.web.jobs import JobQueue
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.start_worker:
+            app.state.jobs.start()
+        yield
+        app.state.jobs.stop()
+
+    app = FastAPI(title="livermet", version=__version__, lifespan=lifespan,
+                  description="The liver-metastasis MDT: cases, imaging, assessments, reports. "
+                              "Decision support only: not a medical device.",
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = Session
+    app.state.jobs = JobQueue(Session, app.state, HANDLERS)
+
+    @app.middleware("http")
+    async def access_and_headers(request: Request, call_next):
+        start = time.perf_counter()
+        response = await call_next(request)
+        # Route template only (e.g. /api/cases/{pk}): no query string, no identifiers.
+        route = request.scope.get("route")
+        path = getattr(route, "path", None) or ("/static" if request.url.path.startswith("/static/") else "?")
+        access_log.info("%s %s %s %.1fms", request.method, path, response.status_code,
+                        (time.perf_counter() - start) * 1000)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.endswith("/report.html"):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+                "script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+        if request.url.path.startswith(("/api/", "/cases", "/admin")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    _exception_handlers(app)
+
+    from livermet.web.api import router as api_router
+    from livermet.web.cds import router as cds_router
+    from livermet.web.pages import router as pages_router
+
+    app.include_router(api_router)
+    app.include_router(cds_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(p: Principal = Depends(require("read"))):
+        return app.openapi()
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _exception_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _unauth(request: Request, exc: NotAuthenticated):
+        if is_api_path(request.url.path) or request.method not in ("GET", "HEAD"):
+            return JSONResponse({"detail": "Log in first (session cookie or Bearer API token)."}, 401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse("/login?next=" + _quote(request.url.path), 303)
+
+    @app.exception_handler(services.ServiceError)
+    async def _service(request: Request, exc: services.ServiceError):
+        return JSONResponse({"detail": exc.message, **library.to_plain(exc.extra)}, exc.status_code)
+
+    @app.exception_handler(uploads.UploadError)
+    async def _upload(request: Request, exc: uploads.UploadError):
+        return JSONResponse({"detail": exc.message}, exc.status_code)
+
+    @app.exception_handler(library.LibraryUnavailable)
+    async def _unavailable(request: Request, exc: library.LibraryUnavailable):
+        return JSONResponse({"detail": str(exc)}, 501)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        # Say which field is wrong; never echo the input (it may be patient data) into logs.
+        errors = [{"path": ".".join(str(x) for x in e.get("loc", ())), "message": e.get("msg")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": "The request is not valid: " +
+                             "; ".join(f"{e['path']}: {e['message']}" for e in errors), "errors": errors}, 422)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception):
+        ref = f"{int(time.time() * 1000) % 10**9:09d}"
+        # Type and place only: exception messages can quote case data.
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+        log.error("unhandled %s at %s (ref %s)", type(exc).__name__, where, ref)
+        return JSONResponse({"detail": f"Internal error ({type(exc).__name__}); reference {ref}. "
+                                       "The administrator can find it in the server log."}, 500)
+
+    _ = HTTPException  # FastAPI's own handler renders HTTPException as {"detail": ...}
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def iter_routes(app: FastAPI):
+    """Every concrete route as (path, methods, route), through included routers."""
+
+    def walk(routes, prefix=""):
+        for r in routes:
+            original = getattr(r, "original_router", None)
+            if original is not None:
+                ctx = getattr(r, "include_context", None)
+                yield from walk(original.routes, prefix + (getattr(ctx, "prefix", "") or ""))
+            elif hasattr(r, "methods") and r.methods:
+                yield prefix + r.path, sorted(r.methods), r
+            elif hasattr(r, "path"):
+                yield prefix + r.path, [], r
+
+    yield from walk(app.routes)

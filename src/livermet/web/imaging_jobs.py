@@ -1,0 +1,178 @@
+"""Glue between stored uploads and the imaging library: the volumetry job, the viewer's
+arrays and the re-planned resection. All measurement is done by ``livermet.imaging``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from livermet.web import library, services, uploads, viewer
+from livermet.web.models import ImageFile, Job, User
+
+log = logging.getLogger("livermet.web.imaging")
+
+LABEL_ROLES = {"labels", "liver", "tumour", *(f"segment_{n}" for n in range(1, 9)),
+               "portal_vein", "hepatic_veins", "ivc"}
+
+
+def current_images(db: Session, pk: int) -> list[ImageFile]:
+    return list(db.scalars(select(ImageFile).where(ImageFile.case_pk == pk, ImageFile.superseded.is_(False))
+                           .order_by(ImageFile.id)))
+
+
+def case_has_images(db: Session, pk: int) -> bool:
+    return any(i.role in LABEL_ROLES for i in current_images(db, pk))
+
+
+def latest_volumetry(db: Session, pk: int) -> dict | None:
+    """The result of the case's last finished volumetry job, if any."""
+    job = db.scalar(select(Job).where(Job.case_pk == pk, Job.kind == "volumetry", Job.status == "done")
+                    .order_by(Job.id.desc()).limit(1))
+    return (job.result or {}).get("volumetry") if job is not None else None
+
+
+def imaging_block(data_dir: Path, images: list[ImageFile]) -> dict:
+    """The case's ``imaging`` object pointing at the stored files (absolute paths)."""
+    block: dict = {"masks": {}}
+    for i in images:
+        path = str((Path(data_dir) / i.path).resolve())
+        if i.role == "ct":
+            block["ct"] = path
+        elif i.role == "labels":
+            block["labels"] = path
+            block["labelset"] = i.labelset
+        elif i.role == "tumour":
+            block["masks"].setdefault("tumour", []).append(path)
+        else:
+            block["masks"][i.role] = path
+    return block
+
+
+def check_readable(path: Path, role: str) -> None:
+    """Refuse an upload the imaging library cannot read, with the library's message."""
+    try:
+        from livermet.imaging.errors import ImagingInputError
+        from livermet.imaging.io import read_grid
+    except ImportError:
+        return
+    try:
+        read_grid(path, what=role)
+    except ImagingInputError as exc:
+        raise uploads.UploadError(f"the {role} image could not be read: {exc}") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise uploads.UploadError(f"the {role} image could not be read ({type(exc).__name__}); "
+                                  f"expected {uploads.ACCEPTED}.") from None
+
+
+def recompute_resection(state, db: Session, pk: int, data: dict) -> tuple[dict, dict]:
+    """Volumetry again with the case's (new) planned resection, from the stored images.
+    Returns (case data with the new volumetry, volumetry result)."""
+    imgs = current_images(db, pk)
+    block = imaging_block(state.settings.data_dir, imgs)
+    d = dict(data, imaging=dict(data.get("imaging") or {}, **block))
+    new, vol = library.volumetry_for_case(d)
+    new["imaging"] = data.get("imaging")
+    if new["imaging"] is None:
+        del new["imaging"]
+    return new, vol
+
+
+def volumetry_job(ctx) -> dict:
+    """Job handler: volumetry of a case's stored images; results into the case (audited)."""
+    settings = ctx.env.settings
+    with ctx.Session() as db:
+        imgs = current_images(db, ctx.case_pk)
+        if not any(i.role in LABEL_ROLES for i in imgs):
+            raise RuntimeError("This case has no label maps: upload them first.")
+        row = services.get_case(db, ctx.case_pk)
+        data = json.loads(json.dumps(row.data))
+        creator = db.get(User, db.get(Job, ctx.job_id).created_by) if ctx.job_id else None
+    ctx.progress(0.1, "reading images and measuring")
+    block = imaging_block(settings.data_dir, imgs)
+    data["imaging"] = dict(data.get("imaging") or {}, **block)
+    filled, vol = library.volumetry_for_case(data)
+    ctx.progress(0.6, "preparing the viewer")
+    note = ""
+    try:
+        _build_viewer(settings.data_dir, ctx.case_pk, imgs)
+    except Exception as exc:
+        note = f"the viewer could not be prepared ({type(exc).__name__}: {exc})"
+        log.warning("viewer preparation failed: %s", type(exc).__name__)
+    ctx.progress(0.9, "saving the results in the case")
+    actor = services.Actor(creator.id if creator else None,
+                           (creator.username if creator else "system") + " (volumetry job)", "system")
+    for _attempt in range(5):  # an edit may land meanwhile: re-read and merge again
+        with ctx.Session() as db:
+            row = services.get_case(db, ctx.case_pk)
+            new = json.loads(json.dumps(row.data))
+            new["volumetry"] = filled["volumetry"]
+            new["metastases"] = dict(new.get("metastases") or {}, lesions=filled["metastases"]["lesions"])
+            try:
+                services.update_case(db, actor, ctx.case_pk, row.version, data=new, action="volumetry")
+                break
+            except services.Conflict:
+                continue
+            except services.Invalid as exc:
+                note = (note + " The results were not stored in the case: " + exc.message).strip()
+                break
+    return {"volumetry": vol, "note": note}
+
+
+def _build_viewer(data_dir, pk: int, imgs: list[ImageFile]) -> dict:
+    import numpy as np
+
+    from livermet.imaging.io import read_image, read_label_images
+    from livermet.imaging.labelsets import ROLE_CODE, normalise_role, resolve
+
+    base = Path(data_dir)
+    ct = None
+    roles_arr = None
+    grid_affine = None
+    for i in imgs:
+        if i.role == "ct":
+            arr, grid = read_image(base / i.path, what="ct")
+            ct = (arr, grid.affine)
+    for i in imgs:
+        if i.role not in LABEL_ROLES:
+            continue
+        for li in read_label_images(base / i.path, what=i.role):
+            a = np.asarray(li.array)
+            if roles_arr is None:
+                roles_arr = np.zeros(a.shape, dtype=np.uint8)
+                grid_affine = li.grid.affine
+            elif a.shape != roles_arr.shape:
+                continue  # another grid: the library's volumetry resamples; the viewer skips it
+            if i.role == "labels":
+                mapping = resolve(i.labelset) if i.labelset else {}
+                if not mapping and li.names:
+                    mapping = {v: normalise_role(n) for v, n in li.names.items()}
+                # liver first, then segments, then tumours on top
+                for value, role in sorted(mapping.items(), key=lambda kv: _paint_order(kv[1])):
+                    if role in ROLE_CODE:
+                        roles_arr[a == value] = ROLE_CODE[role]
+            else:
+                code = ROLE_CODE.get(i.role)
+                if code is not None:
+                    m = a > 0
+                    if i.role == "liver":
+                        m &= roles_arr == 0
+                    roles_arr[m] = code
+    return viewer.build(Path(data_dir) / "viewer" / str(pk), ct=ct,
+                        roles=(roles_arr, grid_affine) if roles_arr is not None else None)
+
+
+def _paint_order(role: str | None) -> int:
+    if role == "liver":
+        return 0
+    if role and role.startswith("segment_"):
+        return 1
+    if role == "tumour":
+        return 3
+    return 2
+
+
+HANDLERS = {"volumetry": volumetry_job}

@@ -1,0 +1,258 @@
+"""The only place the web app calls the livermet library.
+
+The web app is a thin shell: every clinical computation (validation, scores, options,
+volumetry, resections, report, FHIR, CDS Hooks, the MDT's minimum team) comes from the
+library. Each wrapper imports its library module lazily and raises ``LibraryUnavailable``
+with a clear message when that part of livermet is not installed, so that the pages can say
+what is missing instead of failing obscurely.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any, Callable
+
+
+class LibraryUnavailable(RuntimeError):
+    """A part of the livermet library that this page needs is not available."""
+
+    def __init__(self, feature: str, module: str, detail: str = ""):
+        self.feature = feature
+        self.module = module
+        super().__init__(f"{feature} is not available in this installation of livermet "
+                         f"(module {module}{': ' + detail if detail else ''}).")
+
+
+def _attr(module: str, name: str, feature: str) -> Callable:
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise LibraryUnavailable(feature, module) from None
+        raise
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise LibraryUnavailable(feature, module, f"no {name}()")
+    return fn
+
+
+def to_plain(obj: Any) -> Any:
+    """Library results as JSON-ready Python (dicts, lists, numbers, strings)."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        if isinstance(obj, float) and obj != obj:  # NaN
+            return None
+        return obj
+    if hasattr(obj, "to_dict"):
+        return to_plain(obj.to_dict())
+    if hasattr(obj, "model_dump"):
+        return to_plain(obj.model_dump(mode="json", exclude_none=False))
+    if isinstance(obj, dict):
+        return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [to_plain(v) for v in obj]
+    try:
+        import numpy as np
+
+        if isinstance(obj, np.generic):
+            return to_plain(obj.item())
+        if isinstance(obj, np.ndarray):
+            return to_plain(obj.tolist())
+    except ImportError:  # pragma: no cover
+        pass
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj):
+        return to_plain(dataclasses.asdict(obj))
+    return str(obj)
+
+
+# ----------------------------------------------------------------- the case
+def case_model():
+    from livermet.case.model import Case
+
+    return Case
+
+
+def parse_case(data: dict):
+    """A ``Case`` from a dict (pydantic). Raises pydantic.ValidationError."""
+    return case_model().model_validate(data)
+
+
+def validate_case(data: dict) -> list[dict]:
+    """Problems as dicts: path (dotted), value, expected, message, severity, hint.
+
+    Uses ``livermet.case.validate.validate_case``; without it, pydantic's own checks of the
+    case model (type errors only) are reported in the same shape.
+    """
+    try:
+        fn = _attr("livermet.case.validate", "validate_case", "Case validation")
+    except LibraryUnavailable:
+        return _pydantic_problems(data)
+    report = fn(data)
+    problems = getattr(report, "problems", report)
+    if isinstance(problems, dict) and "problems" in problems:
+        problems = problems["problems"]
+    out = []
+    for p in problems or []:
+        d = to_plain(p)
+        if not isinstance(d, dict):
+            d = {"message": str(d)}
+        path = d.get("path", "")
+        if isinstance(path, (list, tuple)):
+            path = ".".join(str(x) for x in path)
+        d["path"] = str(path or "")
+        d.setdefault("severity", "error")
+        d.setdefault("message", "")
+        out.append(d)
+    return out
+
+
+def _pydantic_problems(data: dict) -> list[dict]:
+    from pydantic import ValidationError
+
+    try:
+        parse_case(data)
+    except ValidationError as exc:
+        return [{"path": ".".join(str(x) for x in e["loc"]), "value": e.get("input"),
+                 "expected": e.get("type"), "message": e["msg"], "severity": "error",
+                 "hint": None} for e in exc.errors()]
+    return []
+
+
+# ----------------------------------------------------------------- assessment
+def assess(data: dict) -> dict:
+    fn = _attr("livermet.assess", "assess_case", "The assessment (scores and options)")
+    case = parse_case(data)
+    # Imaging runs in the background job, whose results are stored in the case: the
+    # assessment itself never re-measures (it must answer in milliseconds).
+    if "imaging" in inspect.signature(fn).parameters:
+        return to_plain(fn(case, imaging=False))
+    return to_plain(fn(case))
+
+
+def missing_team_members(attendees: list[dict], case_data: dict | None = None) -> dict | None:
+    """Who of the review's minimum MDT is absent, from the decision library (None if absent)."""
+    for module, name in (("livermet.decision.mdt", "missing_members"),
+                         ("livermet.decision.mdt", "missing_team_members"),
+                         ("livermet.decision.mdt", "team_gaps"),
+                         ("livermet.decision", "missing_members")):
+        try:
+            fn = _attr(module, name, "MDT composition")
+        except LibraryUnavailable:
+            continue
+        params = list(inspect.signature(fn).parameters)
+        res = fn(attendees) if len(params) <= 1 or case_data is None else fn(attendees, case_data)
+        res = to_plain(res)
+        if isinstance(res, list):
+            return {"missing": res}
+        return res if isinstance(res, dict) else {"missing": res}
+    return None
+
+
+def minimum_team() -> list | None:
+    for module, name in (("livermet.decision.mdt", "MINIMUM_TEAM"), ("livermet.decision.mdt", "minimum_team")):
+        try:
+            val = _attr(module, name, "MDT composition")
+        except LibraryUnavailable:
+            continue
+        return to_plain(val() if callable(val) else val)
+    return None
+
+
+# ----------------------------------------------------------------- report
+def report_html(data: dict, *, volumetry: dict | None = None, figures: dict | None = None,
+                deidentify: bool = False) -> str:
+    """The self-contained HTML report (livermet.report.build_report + render_html)."""
+    build = _attr("livermet.report", "build_report", "The report")
+    render = _attr("livermet.report", "render_html", "The HTML report")
+    try:
+        assessment = assess(data)
+    except LibraryUnavailable:
+        assessment = None
+    doc = build(parse_case(data), assessment, figures=figures, deidentify=deidentify, volumetry=volumetry)
+    return render(doc)
+
+
+def report_pdf(data: dict, **kw) -> bytes:
+    render = _attr("livermet.report", "render_pdf", "The PDF report")
+    return render(report_html(data, **kw))
+
+
+# ----------------------------------------------------------------- FHIR / CDS Hooks
+def fhir_to_case(bundle: dict) -> tuple[dict, list]:
+    """A case dict and the list of what could not be mapped."""
+    fn = _attr("livermet.interop.fhir", "bundle_to_case", "FHIR import")
+    res = fn(bundle)
+    unmapped: list = []
+    if isinstance(res, tuple):
+        res, unmapped = res[0], list(res[1]) if len(res) > 1 else []
+    elif hasattr(res, "case") and not hasattr(res, "model_dump"):
+        unmapped = list(getattr(res, "unmapped", []) or [])
+        res = res.case
+    return to_plain(res), to_plain(unmapped)
+
+
+def cds_discovery() -> dict:
+    return to_plain(_attr("livermet.interop.cdshooks", "discovery", "CDS Hooks")())
+
+
+def cds_response(request_json: dict, get_case: Callable[[str], Any], service_id: str | None = None) -> dict:
+    fn = _attr("livermet.interop.cdshooks", "cds_service_response", "CDS Hooks")
+    params = inspect.signature(fn).parameters
+    if "service_id" in params and service_id is not None:
+        return to_plain(fn(request_json, get_case, service_id=service_id))
+    return to_plain(fn(request_json, get_case))
+
+
+# ----------------------------------------------------------------- imaging
+def volumetry_for_case(case_data: dict) -> tuple[dict, dict]:
+    """Run the imaging library on the case's ``imaging`` files.
+
+    Returns (the case with its volumetry and lesions filled by the library, the volumetry
+    result as ``VolumetryResult.to_dict``)."""
+    fn = _attr("livermet.imaging.pipeline", "volumetry_for_case", "CT volumetry")
+    case = parse_case(case_data)
+    vol = to_plain(fn(case))
+    filled = case.model_dump(mode="json")
+    out = dict(case_data)
+    out["volumetry"] = filled.get("volumetry")
+    out["metastases"] = dict(case_data.get("metastases") or {},
+                             lesions=(filled.get("metastases") or {}).get("lesions") or [])
+    return out, vol
+
+
+def resection_names() -> list[str]:
+    """Named resections the imaging library knows (segmentectomy_N expanded)."""
+    try:
+        fn = _attr("livermet.imaging.resection", "resection_names", "Resections")
+    except LibraryUnavailable:
+        return []
+    names = []
+    for n in fn():
+        if n == "segmentectomy_N":
+            names.extend(f"segmentectomy_{k}" for k in range(1, 9))
+        elif ":" in n or n == "lesions":
+            continue
+        else:
+            names.append(n)
+    return names
+
+
+def resection_segments(name: str | None) -> tuple[int, ...]:
+    """The Couinaud segments a named resection removes (imaging library), () if unknown."""
+    if not name:
+        return ()
+    try:
+        fn = _attr("livermet.imaging.resection", "parse_resection", "Resections")
+    except LibraryUnavailable:
+        return ()
+    try:
+        plan = fn(name, None)
+    except Exception:  # an unknown name or one needing lesion ids: nothing to draw
+        return ()
+    return tuple(plan.segments) if plan is not None else ()
+
+
+def write_phantom(out_dir):
+    return _attr("livermet.imaging.phantom", "write_phantom", "The CT phantom")(out_dir)

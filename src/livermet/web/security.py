@@ -1,0 +1,125 @@
+"""Passwords (argon2id, memory-hard), sessions, CSRF tokens, API tokens, lock-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from livermet.web.models import ApiToken, SessionRow, User, utcnow
+
+_HASHER = PasswordHasher()  # argon2id, library defaults (64 MiB, t=3)
+# Verified against when the user does not exist, so that timing does not reveal usernames.
+_DUMMY_HASH = _HASHER.hash("not-a-real-password-" + secrets.token_hex(8))
+
+SESSION_COOKIE = "livermet_session"
+LOGIN_CSRF_COOKIE = "livermet_login_csrf"
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def tokens_equal(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+class LoginResult:
+    def __init__(self, user: User | None, reason: str = ""):
+        self.user = user
+        self.reason = reason
+
+
+def authenticate(db: Session, username: str, password: str, *, attempts: int,
+                 lock_minutes: float) -> LoginResult:
+    """Check a password; count failures and lock the account after ``attempts`` in a row."""
+    user = db.scalar(select(User).where(User.username == username))
+    now = utcnow()
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)
+        return LoginResult(None, "Unknown user or wrong password.")
+    if user.locked_until and user.locked_until > now:
+        verify_password(_DUMMY_HASH, password)
+        return LoginResult(None, "This account is locked after repeated failed log-ins; "
+                                 "try again later or ask an administrator to unlock it.")
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= attempts:
+            user.locked_until = now + dt.timedelta(minutes=lock_minutes)
+            user.failed_logins = 0
+        db.commit()
+        if user.locked_until and user.locked_until > now:
+            return LoginResult(None, "This account is locked after repeated failed log-ins; "
+                                     "try again later or ask an administrator to unlock it.")
+        return LoginResult(None, "Unknown user or wrong password.")
+    user.failed_logins = 0
+    user.locked_until = None
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.commit()
+    return LoginResult(user)
+
+
+def create_session(db: Session, user: User, hours: float) -> tuple[str, SessionRow]:
+    token = secrets.token_urlsafe(32)
+    row = SessionRow(id_hash=sha256_hex(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
+                     created_at=utcnow(), expires_at=utcnow() + dt.timedelta(hours=hours))
+    db.add(row)
+    # Expired sessions of anyone are cleaned up on log-in.
+    db.execute(delete(SessionRow).where(SessionRow.expires_at < utcnow()))
+    db.commit()
+    return token, row
+
+
+def lookup_session(db: Session, token: str | None) -> tuple[SessionRow, User] | None:
+    if not token:
+        return None
+    row = db.get(SessionRow, sha256_hex(token))
+    if row is None or row.expires_at < utcnow():
+        return None
+    user = db.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return row, user
+
+
+def end_session(db: Session, token: str | None) -> None:
+    if token:
+        db.execute(delete(SessionRow).where(SessionRow.id_hash == sha256_hex(token)))
+        db.commit()
+
+
+def create_api_token(db: Session, user: User, label: str = "") -> str:
+    token = "lmt_" + secrets.token_urlsafe(32)
+    db.add(ApiToken(token_hash=sha256_hex(token), user_id=user.id, label=label))
+    db.commit()
+    return token
+
+
+def lookup_api_token(db: Session, token: str) -> User | None:
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
+    if row is None or row.revoked:
+        return None
+    user = db.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)

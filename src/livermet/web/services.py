@@ -1,0 +1,233 @@
+"""Storage operations shared by the JSON API and the pages: cases with optimistic
+concurrency, the append-only audit log, users. No clinical logic here."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from livermet.web import library
+from livermet.web.models import AuditEntry, CaseRow, User, utcnow
+from livermet.web.security import hash_password
+
+STATUSES = ("new", "ready", "discussed", "follow_up")
+
+
+class ServiceError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, **extra):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+
+class Conflict(ServiceError):
+    status_code = 409
+
+
+class Invalid(ServiceError):
+    status_code = 422
+
+
+@dataclass
+class Actor:
+    user_id: int | None
+    username: str
+    role: str
+
+
+def audit(db: Session, actor: Actor, action: str, entity: str, entity_id, before=None, after=None) -> None:
+    db.add(AuditEntry(at=utcnow(), user_id=actor.user_id, username=actor.username, action=action,
+                      entity=entity, entity_id=str(entity_id), before=before, after=after))
+
+
+def _search_text(data: dict) -> str:
+    p = data.get("patient") or {}
+    parts = [data.get("id"), p.get("name"), p.get("mrn"), (data.get("primary") or {}).get("site")]
+    return " ".join(str(x) for x in parts if x).lower()
+
+
+def case_summary(row: CaseRow) -> dict:
+    d = row.data or {}
+    p = d.get("patient") or {}
+    return {"pk": row.id, "case_id": row.case_id, "meeting_date": row.meeting_date,
+            "status": row.status, "archived": row.archived, "version": row.version,
+            "patient_name": p.get("name"), "site": (d.get("primary") or {}).get("site"),
+            "updated_at": row.updated_at.isoformat(timespec="seconds") + "Z"}
+
+
+def case_state(row: CaseRow) -> dict:
+    return {"case_id": row.case_id, "meeting_date": row.meeting_date, "status": row.status,
+            "archived": row.archived, "version": row.version, "data": row.data}
+
+
+def check_case(data: dict) -> list[dict]:
+    """Validate with the library; raise ``Invalid`` when there are errors."""
+    if not isinstance(data, dict):
+        raise Invalid("The case must be a JSON object.", problems=[])
+    if not data.get("id") or not isinstance(data.get("id"), str):
+        raise Invalid("The case needs an 'id' (text), e.g. \"demo-crc-001\".",
+                      problems=[{"path": "id", "value": data.get("id"), "expected": "non-empty text",
+                                 "message": "missing case id", "severity": "error", "hint": None}])
+    problems = library.validate_case(data)
+    errors = [p for p in problems if p.get("severity") == "error"]
+    if errors:
+        raise Invalid(f"The case has {len(errors)} error(s); see the messages by field.", problems=problems)
+    return problems
+
+
+def list_cases(db: Session, *, q: str | None = None, status: str | None = None,
+               meeting_date: str | None = None, archived: bool = False, limit: int = 500) -> list[CaseRow]:
+    stmt = select(CaseRow).where(CaseRow.archived.is_(archived))
+    if status:
+        stmt = stmt.where(CaseRow.status == status)
+    if meeting_date:
+        stmt = stmt.where(CaseRow.meeting_date == meeting_date)
+    if q:
+        like = f"%{q.lower().strip()}%"
+        stmt = stmt.where(or_(CaseRow.search_text.like(like), func.lower(CaseRow.case_id).like(like)))
+    stmt = stmt.order_by(CaseRow.meeting_date.is_(None), CaseRow.meeting_date, CaseRow.case_id).limit(limit)
+    return list(db.scalars(stmt))
+
+
+def get_case(db: Session, pk: int) -> CaseRow:
+    row = db.get(CaseRow, pk)
+    if row is None:
+        raise NotFound(f"No case with number {pk}.")
+    return row
+
+
+def find_case_by_id(db: Session, case_id: str) -> CaseRow | None:
+    return db.scalar(select(CaseRow).where(CaseRow.case_id == case_id))
+
+
+def create_case(db: Session, actor: Actor, data: dict, *, status: str = "new",
+                action: str = "create") -> tuple[CaseRow, list[dict]]:
+    problems = check_case(data)
+    if status not in STATUSES:
+        raise Invalid(f"status={status!r}: expected one of {', '.join(STATUSES)}")
+    if find_case_by_id(db, data["id"]) is not None:
+        raise Conflict(f"A case with id {data['id']!r} exists already; open it, or import with another id.")
+    row = CaseRow(case_id=data["id"], meeting_date=data.get("meeting_date"), status=status,
+                  archived=False, data=data, search_text=_search_text(data), version=1,
+                  created_at=utcnow(), updated_at=utcnow(), created_by=actor.user_id,
+                  updated_by=actor.user_id)
+    db.add(row)
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict(f"A case with id {data['id']!r} exists already.") from None
+    audit(db, actor, action, "case", row.id, None, case_state(row))
+    db.commit()
+    return row, problems
+
+
+def update_case(db: Session, actor: Actor, pk: int, version: int, *, data: dict | None = None,
+                status: str | None = None, archived: bool | None = None,
+                action: str = "update") -> tuple[CaseRow, list[dict]]:
+    """Change a case only if nobody changed it since ``version`` (else ``Conflict``, 409)."""
+    row = get_case(db, pk)
+    before = copy.deepcopy(case_state(row))
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise Invalid(f"version={version!r}: expected the integer version you loaded") from None
+    if row.version != version:
+        raise Conflict(_stale_message(row, version), current_version=row.version)
+    values: dict = {"version": row.version + 1, "updated_at": utcnow(), "updated_by": actor.user_id}
+    problems: list[dict] = []
+    if data is not None:
+        problems = check_case(data)
+        if data["id"] != row.case_id:
+            other = find_case_by_id(db, data["id"])
+            if other is not None and other.id != row.id:
+                raise Conflict(f"Another case already has id {data['id']!r}.")
+        values.update(data=data, case_id=data["id"], meeting_date=data.get("meeting_date"),
+                      search_text=_search_text(data))
+    if status is not None:
+        if status not in STATUSES:
+            raise Invalid(f"status={status!r}: expected one of {', '.join(STATUSES)}")
+        values["status"] = status
+    if archived is not None:
+        values["archived"] = bool(archived)
+    res = db.execute(update(CaseRow).where(CaseRow.id == pk, CaseRow.version == version).values(**values))
+    if res.rowcount != 1:  # someone else won the race between our read and this write
+        db.rollback()
+        row = get_case(db, pk)
+        raise Conflict(_stale_message(row, version), current_version=row.version)
+    db.flush()
+    db.refresh(row)
+    audit(db, actor, action, "case", pk, before, case_state(row))
+    db.commit()
+    return row, problems
+
+
+def _stale_message(row: CaseRow, version: int) -> str:
+    return (f"This case was changed by someone else since you opened it (you had version {version}, "
+            f"it is now version {row.version}). Your changes were NOT saved: reload the case, "
+            "then apply your changes again.")
+
+
+def create_user(db: Session, actor: Actor, username: str, password: str, role: str) -> User:
+    from livermet.web.settings import ROLES
+
+    username = (username or "").strip()
+    if not username or len(username) > 80:
+        raise Invalid(f"username={username!r}: expected 1-80 characters")
+    if role not in ROLES:
+        raise Invalid(f"role={role!r}: expected one of {', '.join(ROLES)}")
+    if len(password or "") < 8:
+        raise Invalid("password: expected at least 8 characters")
+    if db.scalar(select(User).where(User.username == username)):
+        raise Conflict(f"A user named {username!r} exists already.")
+    user = User(username=username, password_hash=hash_password(password), role=role, active=True,
+                failed_logins=0, created_at=utcnow())
+    db.add(user)
+    db.flush()
+    audit(db, actor, "create", "user", user.id, None, user_state(user))
+    db.commit()
+    return user
+
+
+def user_state(u: User) -> dict:
+    return {"id": u.id, "username": u.username, "role": u.role, "active": u.active,
+            "locked": bool(u.locked_until and u.locked_until > utcnow())}
+
+
+def update_user(db: Session, actor: Actor, user_id: int, *, role: str | None = None,
+                active: bool | None = None, unlock: bool = False, password: str | None = None) -> User:
+    from livermet.web.settings import ROLES
+
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with number {user_id}.")
+    before = user_state(user)
+    if role is not None:
+        if role not in ROLES:
+            raise Invalid(f"role={role!r}: expected one of {', '.join(ROLES)}")
+        user.role = role
+    if active is not None:
+        user.active = bool(active)
+    if unlock:
+        user.locked_until = None
+        user.failed_logins = 0
+    if password is not None:
+        if len(password) < 8:
+            raise Invalid("password: expected at least 8 characters")
+        user.password_hash = hash_password(password)
+    after = user_state(user)
+    if password is not None:
+        after["password"] = "changed"
+    audit(db, actor, "update", "user", user.id, before, after)
+    db.commit()
+    return user

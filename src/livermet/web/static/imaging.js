@@ -1,0 +1,170 @@
+// Imaging page: upload with progress (XHR), job status, and the slice viewer.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  const root = document.getElementById("imaging");
+  if (!root) return;
+  const pk = root.dataset.pk;
+  const form = document.getElementById("upload-form");
+  const progress = document.getElementById("upload-progress");
+  const ustatus = document.getElementById("upload-status");
+  const jstatus = document.getElementById("job-status");
+  let polling = null;
+
+  function upload(file, role, labelset) {
+    return new Promise((resolve, reject) => {
+      const q = new URLSearchParams({ role, filename: file.name });
+      if (role === "labels") q.set("labelset", labelset);
+      const xhr = new XMLHttpRequest();
+      xhr.open("PUT", `/api/cases/${pk}/images?` + q.toString());
+      xhr.setRequestHeader("X-CSRF-Token", livermet.csrf());
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable) {
+          progress.value = Math.round(100 * e.loaded / e.total);
+          ustatus.textContent = `uploading… ${progress.value}%`;
+        }
+      };
+      xhr.onload = () => {
+        let data = null;
+        try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+        else reject(new Error((data && data.detail) || ("HTTP " + xhr.status)));
+      };
+      xhr.onerror = () => reject(new Error("the connection failed"));
+      xhr.send(file);
+    });
+  }
+
+  if (form) {
+    const roleSel = document.getElementById("upload-role");
+    const lsSel = document.getElementById("upload-labelset");
+    const sync = () => { lsSel.disabled = roleSel.value !== "labels"; };
+    roleSel.addEventListener("change", sync); sync();
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const file = document.getElementById("upload-file").files[0];
+      if (!file) return;
+      progress.hidden = false; progress.value = 0;
+      ustatus.className = "";
+      try {
+        const res = await upload(file, roleSel.value, lsSel.value);
+        ustatus.textContent = `uploaded ${res.image.filename}`;
+        ustatus.className = "ok";
+        refresh();
+      } catch (e) {
+        ustatus.textContent = "upload refused: " + e.message;
+        ustatus.className = "error";
+      }
+    });
+  }
+  const rerun = document.getElementById("run-volumetry");
+  if (rerun) rerun.addEventListener("click", async () => {
+    try { await livermet.api("POST", `/api/cases/${pk}/volumetry`); refresh(); }
+    catch (e) { jstatus.textContent = e.message; jstatus.className = "error"; }
+  });
+
+  async function refresh() {
+    const data = await livermet.api("GET", `/api/cases/${pk}/images`);
+    const list = document.getElementById("image-list");
+    list.innerHTML = "";
+    for (const im of data.images) {
+      const li = document.createElement("li");
+      li.textContent = `${im.role}: ${im.filename} (${(im.bytes / 1e6).toFixed(1)} MB)` + (im.superseded ? " — replaced" : "");
+      list.appendChild(li);
+    }
+    const job = data.jobs[0];
+    if (job) {
+      jstatus.textContent = `volumetry job ${job.id}: ${job.status}` + (job.message && job.message !== job.status ? ` — ${job.message}` : "") +
+        (job.status === "running" ? ` (${Math.round(job.progress * 100)}%)` : "");
+      jstatus.className = job.status === "failed" ? "error" : (job.status === "done" ? "ok" : "");
+      jstatus.dataset.status = job.status;
+      if (job.status === "queued" || job.status === "running") {
+        if (!polling) polling = setTimeout(() => { polling = null; refresh(); }, 700);
+      } else if (job.status === "done") {
+        loadViewer();
+      }
+    } else {
+      loadViewer();
+    }
+  }
+
+  // ------------------------------------------------------------------ viewer
+  const canvas = document.getElementById("view");
+  const ctx = canvas.getContext("2d");
+  const slider = document.getElementById("slice");
+  const preset = document.getElementById("preset");
+  const label = document.getElementById("slice-label");
+  let meta = null;
+  const layers = new Set();
+  let drawToken = 0;
+
+  function loadImage(url) {
+    return new Promise((resolve, reject) => {
+      const img = new Image();
+      img.onload = () => resolve(img);
+      img.onerror = () => reject(new Error("image failed: " + url));
+      img.src = url;
+    });
+  }
+
+  async function draw() {
+    if (!meta) return;
+    const k = Number(slider.value);
+    label.textContent = `${k + 1} / ${meta.slices}`;
+    const token = ++drawToken;
+    const parts = [];
+    if (meta.has_ct) parts.push(loadImage(`/api/cases/${pk}/viewer/ct/${k}.png?preset=${preset.value}`));
+    const on = [...layers].filter((l) => meta.layers.includes(l));
+    if (on.length) parts.push(loadImage(`/api/cases/${pk}/viewer/overlay/${k}.png?layers=${on.join(",")}`));
+    const imgs = await Promise.all(parts);
+    if (token !== drawToken) return;
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    for (const img of imgs) ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    canvas.dataset.drawn = String(k);
+  }
+
+  async function loadViewer() {
+    let m;
+    try { m = await livermet.api("GET", `/api/cases/${pk}/viewer`); } catch (e) { return; }
+    const first = !meta;
+    meta = m;
+    document.getElementById("viewer").hidden = false;
+    const [nz, ny, nx] = meta.shape;
+    const [dz, dy, dx] = meta.spacing_mm;
+    const scale = Math.min(3, 512 / Math.max(nx * dx, ny * dy) * Math.max(dx, dy));
+    canvas.width = Math.round(nx * scale * dx / Math.max(dx, dy));
+    canvas.height = Math.round(ny * scale * dy / Math.max(dx, dy));
+    slider.max = nz - 1;
+    if (first) slider.value = meta.first_slice;
+    preset.disabled = !meta.has_ct;
+    const box = document.getElementById("layer-toggles");
+    box.innerHTML = "";
+    for (const l of meta.layers) {
+      if (first && l !== "segments") layers.add(l);
+      const lab = document.createElement("label");
+      const cb = document.createElement("input");
+      cb.type = "checkbox"; cb.checked = layers.has(l); cb.dataset.layer = l;
+      cb.addEventListener("change", () => { cb.checked ? layers.add(l) : layers.delete(l); draw(); });
+      lab.appendChild(cb); lab.appendChild(document.createTextNode(" " + l + " "));
+      box.appendChild(lab);
+    }
+    if (meta.note) document.getElementById("viewer-note").textContent = meta.note;
+    draw();
+  }
+
+  slider.addEventListener("input", draw);
+  preset.addEventListener("change", draw);
+  canvas.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    slider.value = Number(slider.value) + (e.deltaY > 0 ? -1 : 1);
+    draw();
+  }, { passive: false });
+  canvas.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowUp" || e.key === "ArrowRight") slider.value = Number(slider.value) + 1;
+    else if (e.key === "ArrowDown" || e.key === "ArrowLeft") slider.value = Number(slider.value) - 1;
+    else return;
+    e.preventDefault(); draw();
+  });
+  refresh();
+});

@@ -1,0 +1,178 @@
+"""Slice-viewer data: the stored CT and label maps re-oriented once for display
+(radiological convention: patient's right on the screen's left, anterior up) and rendered
+as PNG slices on request. Display only: no measurement is made here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+# Window/level presets (width, level) in Hounsfield units: common radiology defaults.
+PRESETS = {"abdomen": (400, 40), "liver": (150, 90), "bone": (1800, 400), "lung": (1500, -600)}
+
+# Role codes follow livermet.imaging.labelsets.ROLE_CODE (1-8 segments, 9 liver, 10 tumour,
+# 11 portal vein, 12 hepatic veins, 13 IVC, 14 liver vessels).
+_SEGMENT_COLOURS = [(230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),
+                    (0, 114, 178), (213, 94, 0), (204, 121, 167), (153, 153, 255)]
+LIVER_COLOUR = (210, 170, 110)
+TUMOUR_COLOUR = (255, 30, 30)
+VESSEL_COLOUR = (60, 60, 255)
+RESECTION_COLOUR = (0, 200, 255)
+
+
+def canonical(array: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """``array`` re-oriented to (S, P, L) index order, i.e. ``out[k]`` is an axial slice with
+    rows running anterior->posterior and columns patient right->left; spacing (dz, dy, dx)."""
+    from nibabel.orientations import apply_orientation, io_orientation
+
+    ornt = io_orientation(affine)  # affine maps to LPS, so outputs increase along L, P, S
+    out = apply_orientation(array, ornt)  # axes now (L, P, S)
+    spacing_in = np.linalg.norm(np.asarray(affine)[:3, :3], axis=0)
+    spacing = [0.0, 0.0, 0.0]
+    for i, (axis, _flip) in enumerate(ornt):
+        spacing[int(axis)] = float(spacing_in[i])
+    out = np.ascontiguousarray(np.transpose(out, (2, 1, 0)))
+    return out, (spacing[2], spacing[1], spacing[0])
+
+
+def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
+          roles: tuple[np.ndarray, np.ndarray] | None, note: str = "") -> dict:
+    """Write the display arrays and ``meta.json`` into ``viewer_dir``; return the meta."""
+    viewer_dir.mkdir(parents=True, exist_ok=True)
+    meta: dict = {"layers": [], "note": note, "presets": {k: list(v) for k, v in PRESETS.items()}}
+    shape = None
+    if ct is not None:
+        arr, spacing = canonical(ct[0], ct[1])
+        arr = np.clip(arr, -1024, 3071).astype(np.int16)
+        np.save(viewer_dir / "ct.npy", arr)
+        shape, meta["spacing_mm"] = arr.shape, spacing
+        meta["has_ct"] = True
+    if roles is not None:
+        arr, spacing = canonical(roles[0].astype(np.uint8), roles[1])
+        if shape is not None and arr.shape != shape:
+            meta["note"] = (note + " The label map is on another grid than the CT; the viewer "
+                            "shows the labels without the CT.").strip()
+            (viewer_dir / "ct.npy").unlink(missing_ok=True)
+            meta["has_ct"] = False
+        shape, meta["spacing_mm"] = arr.shape, spacing
+        np.save(viewer_dir / "roles.npy", arr)
+        present = set(np.unique(arr).tolist())
+        if present & set(range(1, 10)):
+            meta["layers"].append("liver")
+        if present & set(range(1, 9)):
+            meta["layers"].append("segments")
+        if present & set(range(1, 9)):
+            meta["layers"].append("resection")  # the planned resection's segments
+        if 10 in present:
+            meta["layers"].append("tumour")
+        if present & {11, 12, 13, 14}:
+            meta["layers"].append("vessels")
+    meta.setdefault("has_ct", False)
+    if shape is None:
+        raise ValueError("nothing to display: no CT and no label map")
+    meta["shape"] = list(shape)
+    meta["slices"] = int(shape[0])
+    # Slices that hold liver, to open the viewer where there is something to see.
+    if roles is not None:
+        rarr = np.load(viewer_dir / "roles.npy", mmap_mode="r")
+        ks = np.nonzero(np.any(rarr > 0, axis=(1, 2)))[0]
+        meta["first_slice"] = int((ks[0] + ks[-1]) // 2) if ks.size else int(shape[0] // 2)
+    else:
+        meta["first_slice"] = int(shape[0] // 2)
+    (viewer_dir / "meta.json").write_text(json.dumps(meta))
+    _CACHE.clear_dir(viewer_dir)
+    return meta
+
+
+class _ArrayCache:
+    def __init__(self, size: int = 24):
+        self._d: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, path: Path) -> np.ndarray | None:
+        key = str(path)
+        with self._lock:
+            if key in self._d:
+                self._d.move_to_end(key)
+                return self._d[key]
+        if not path.exists():
+            return None
+        arr = np.load(path, mmap_mode="r")
+        with self._lock:
+            self._d[key] = arr
+            while len(self._d) > self._size:
+                self._d.popitem(last=False)
+        return arr
+
+    def clear_dir(self, d: Path) -> None:
+        with self._lock:
+            for k in [k for k in self._d if k.startswith(str(d))]:
+                del self._d[k]
+
+
+_CACHE = _ArrayCache()
+
+
+def read_meta(viewer_dir: Path) -> dict | None:
+    p = viewer_dir / "meta.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def _png(arr: np.ndarray, mode: str) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(arr, mode).save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def ct_slice_png(viewer_dir: Path, k: int, width: float, level: float) -> bytes:
+    arr = _CACHE.get(viewer_dir / "ct.npy")
+    if arr is None:
+        raise FileNotFoundError("no CT for this case")
+    sl = np.asarray(arr[_clamp(k, arr.shape[0])], dtype=np.float32)
+    lo = level - width / 2.0
+    img = np.clip((sl - lo) / max(width, 1.0) * 255.0, 0, 255).astype(np.uint8)
+    return _png(img, "L")
+
+
+def overlay_slice_png(viewer_dir: Path, k: int, layers: set[str], alpha: int = 110,
+                      resection_segments: tuple[int, ...] = ()) -> bytes:
+    roles = _CACHE.get(viewer_dir / "roles.npy")
+    if roles is None:
+        raise FileNotFoundError("no label map for this case")
+    k = _clamp(k, roles.shape[0])
+    r = np.asarray(roles[k])
+    rgba = np.zeros(r.shape + (4,), dtype=np.uint8)
+
+    def paint(mask, colour, a=alpha):
+        rgba[mask, :3] = colour
+        rgba[mask, 3] = a
+
+    if "liver" in layers:
+        paint((r >= 1) & (r <= 9), LIVER_COLOUR)
+    if "segments" in layers:
+        for n in range(1, 9):
+            paint(r == n, _SEGMENT_COLOURS[n - 1])
+    if "vessels" in layers:
+        paint((r >= 11) & (r <= 14), VESSEL_COLOUR)
+    if "resection" in layers and resection_segments:
+        m = np.isin(r, list(resection_segments))
+        if m.any():
+            # hatched, so the structures underneath stay visible
+            yy, xx = np.indices(m.shape)
+            paint(m & (((yy + xx) % 6) < 3), RESECTION_COLOUR, 170)
+    if "tumour" in layers:
+        paint(r == 10, TUMOUR_COLOUR, 190)
+    return _png(rgba, "RGBA")
+
+
+def _clamp(k: int, n: int) -> int:
+    return max(0, min(int(k), n - 1))
