@@ -1,0 +1,168 @@
+"""Systemic therapy: intent (perioperative, conversion, palliative) and agents by primary and
+biomarkers. Statements from the review cite it; agent choices it does not make cite the
+external guideline or trial (ESMO 2023 for metastatic colorectal cancer, and others).
+"""
+
+from __future__ import annotations
+
+from livermet.decision.facts import Facts
+from livermet.decision.findings import OptionAssessment
+from livermet.decision.rules.base import S, Builder, Context, CURATIVE_CODES, fmt, num, site_name, th
+
+
+def intent(f: Facts, ctx: Context) -> str:
+    """perioperative | conversion | palliative, from the surgical options already assessed."""
+    upfront = [c for c in ("resection", "pve_then_resection", "two_stage_hepatectomy",
+                           "resection_with_ablation", "ablation") if c in ctx]
+    if any(ctx[c].status == "recommended" for c in upfront):
+        return "perioperative"
+    if f.unresectable_extrahepatic or f.diffuse:
+        return "palliative"
+    if f.ecog is not None and f.ecog >= th("ecog_supportive"):
+        return "palliative"
+    if any(ctx[c].status == "consider" for c in upfront):
+        return "perioperative"
+    if f.extrahepatic is False:
+        return "conversion"
+    return "palliative"
+
+
+def _colorectal(b: Builder, f: Facts, it: str) -> None:
+    agents: list[str] = []
+    b.add("Backbone: fluoropyrimidine (5-FU/folinic acid or capecitabine) with oxaliplatin "
+          "and/or irinotecan (FOLFOX, FOLFIRI, FOLFOXIRI)", "info", S.R_CHEMO)
+    agents.append("FOLFOX/FOLFIRI/FOLFOXIRI")
+    if it == "perioperative":
+        b.add("Perioperative FOLFOX around resection of colorectal liver metastases (EORTC "
+              "40983); preoperative chemotherapy also tests chemosensitivity but adds "
+              "postoperative morbidity", "info", S.NORDLINGER_2008, S.R_CHEMO)
+    if f.msi:
+        b.add("MSI-high/dMMR: first-line pembrolizumab (immunotherapy)", "supports",
+              S.KEYNOTE177_2020, S.ESMO_MCRC_2023, criterion="msi_high")
+        agents.insert(0, "pembrolizumab")
+    elif f.msi is None:
+        b.need("primary.biomarkers.msi_high", "MSI-high disease is treated with first-line "
+               "immunotherapy")
+    ras = f.ras
+    if ras is None:
+        b.need("primary.biomarkers.kras_mutant", "anti-EGFR antibodies need RAS (KRAS and "
+               "NRAS) wild-type status")
+        b.add("RAS status unknown: anti-EGFR antibodies cannot be chosen until KRAS/NRAS are "
+              "tested", "against", S.ESMO_MCRC_2023, criterion="ras")
+    elif ras == "mutant":
+        b.add("RAS mutant: anti-EGFR antibodies (cetuximab, panitumumab) not suitable; "
+              "bevacizumab with chemotherapy", "info", S.ESMO_MCRC_2023, S.R_BIOLOGICS,
+              criterion="ras")
+        agents.append("bevacizumab")
+    else:
+        if f.side == "left":
+            b.add("RAS wild-type, left-sided primary: anti-EGFR antibody (cetuximab or "
+                  "panitumumab) with doublet chemotherapy in first line", "supports",
+                  S.ESMO_MCRC_2023, S.R_BIOLOGICS, criterion="ras")
+            agents.append("cetuximab/panitumumab")
+        elif f.side == "right":
+            b.add("RAS wild-type but right-sided primary: bevacizumab preferred in first line; "
+                  "anti-EGFR not first line", "info", S.ESMO_MCRC_2023, S.R_BIOLOGICS,
+                  criterion="ras")
+            agents.append("bevacizumab")
+        else:
+            b.need("primary.side", "anti-EGFR in first line only for left-sided RAS wild-type "
+                   "primaries")
+    if f.braf:
+        b.add("BRAF V600E: poor prognosis; encorafenib + cetuximab after first line; excluded "
+              "from transplant", "info", S.BEACON_2019, S.ESMO_MCRC_2023, criterion="braf")
+        agents.append("encorafenib + cetuximab (2nd line)")
+    elif f.braf is None:
+        b.need("primary.biomarkers.braf_v600e", "BRAF V600E changes targeted therapy and "
+               "transplant eligibility")
+    if f.her2:
+        if ras == "wild_type":
+            b.add("HER2-amplified, RAS wild-type: anti-HER2 therapy (e.g. tucatinib + "
+                  "trastuzumab) after first line", "info", S.MOUNTAINEER_2023,
+                  S.ESMO_MCRC_2023, criterion="her2")
+            agents.append("anti-HER2 (later line)")
+        else:
+            b.add("HER2-amplified: anti-HER2 evidence is in RAS wild-type disease; check RAS",
+                  "info", S.ESMO_MCRC_2023, criterion="her2")
+    if it == "conversion":
+        b.add("Liver-only disease not resectable now: conversion chemotherapy with a biologic, "
+              "re-assessing resectability at each restaging (team)", "supports", S.R_TACE,
+              S.ESMO_MCRC_2023)
+    b.details["agents"] = agents
+
+
+def systemic(f: Facts, ctx: Context) -> OptionAssessment:
+    b = Builder("systemic_therapy")
+    it = intent(f, ctx)
+    b.details["intent"] = it
+    recommend = True
+    k = "ecog_max_systemic"
+    if f.ecog is None:
+        b.need("patient.ecog", "performance status decides whether combination chemotherapy "
+               "is tolerable")
+    elif f.ecog >= 4:
+        b.add(f"ECOG {f.ecog}: not fit for systemic anticancer therapy", "excludes",
+              S.JUDGEMENT, S.OKEN_1982, criterion=k)
+    elif f.ecog > th(k):
+        b.add(f"ECOG {f.ecog} > {fmt(k)}: intensive chemotherapy rarely tolerated; individual "
+              "discussion (single agent or supportive care)", "against", S.JUDGEMENT,
+              S.OKEN_1982, criterion=k)
+    else:
+        b.add(f"ECOG {f.ecog} <= {fmt(k)}", "supports", S.JUDGEMENT, S.OKEN_1982, criterion=k)
+    if f.unresectable_extrahepatic:
+        b.add("Unresectable extrahepatic disease: systemic therapy is the better option",
+              "supports", S.R_ABSTRACT, criterion="extrahepatic")
+    site = f.site
+    if site == "colorectal":
+        _colorectal(b, f, it)
+        if it == "perioperative":
+            b.add("Resectable disease: perioperative chemotherapy to discuss (benefit depends on "
+                  "risk, e.g. Fong score)", "caution", S.NORDLINGER_2008, S.ESMO_MCRC_2023)
+    elif site == "neuroendocrine":
+        if f.differentiation == "poor" or (f.ki67 is not None and f.ki67 > th("net_high_grade_ki67")):
+            b.add("Poorly differentiated or high-grade (Ki-67 above " + fmt("net_high_grade_ki67") + ") neuroendocrine disease: somatostatin "
+                  "analogues are for well-differentiated tumours; chemotherapy per "
+                  "neuroendocrine guidelines (team)", "caution", S.JUDGEMENT, S.R_NET)
+        else:
+            b.add("Well-differentiated NET: somatostatin analogue (octreotide LAR or lanreotide) "
+                  "controls growth and hormonal syndromes", "supports", S.CLARINET_2014,
+                  S.PROMID_2009, S.R_NET, criterion="net")
+            b.details["agents"] = ["octreotide LAR", "lanreotide"]
+            if f.differentiation is None and f.ki67 is None:
+                b.need("primary.ki67_percent", "grade decides between somatostatin analogues "
+                       "and chemotherapy")
+    elif site == "gist":
+        b.add("GIST: imatinib first, sunitinib after; combine with metastasectomy", "supports",
+              S.R_GIST, criterion="gist")
+        b.details["agents"] = ["imatinib", "sunitinib (2nd line)"]
+    elif site == "breast":
+        if f.her2:
+            b.add("HER2-positive breast cancer (the subtype most often in the liver): "
+                  "HER2-targeted therapy", "supports", S.R_BREAST, S.ABC5_2020, criterion="her2")
+            b.details["agents"] = ["HER2-targeted therapy"]
+        else:
+            b.add("Breast: systemic therapy by receptor subtype (endocrine-based for "
+                  "HR-positive, chemotherapy otherwise)", "supports", S.ABC5_2020, S.R_BREAST)
+            if f.her2 is None:
+                b.need("primary.biomarkers.her2_amplified", "HER2 status selects HER2-targeted "
+                       "therapy")
+            b.need("primary.hormone_receptor", "hormone-receptor status selects endocrine "
+                   "therapy (not in the case model: record in primary.histology)")
+    elif site == "uveal_melanoma":
+        b.add("Uveal melanoma: tebentafusp for HLA-A*02:01-positive patients; liver-directed "
+              "therapy carries much of the treatment", "info", S.TEBENTAFUSP_2021, S.R_UVEAL)
+        b.need("primary.hla_a0201", "HLA-A*02:01 status selects tebentafusp (record in "
+               "primary.histology)")
+        recommend = False
+    elif site == "sarcoma":
+        b.add("Sarcoma: relatively few systemic options", "caution", S.R_SARCOMA)
+    elif site is None or f.primary_confirmed is False or site == "other":
+        b.add("Primary unknown or unconfirmed: the regimen depends on the primary; complete "
+              "its work-up", "against", S.R_PRIMARY_SOURCES)
+        b.need("primary.site", "systemic therapy is chosen by primary")
+    else:
+        b.add(f"{site_name(site).capitalize()} primary: regimen per the tumour-specific "
+              "guideline (not covered by the review)", "info", S.JUDGEMENT)
+    if it == "perioperative" and site != "colorectal" and site != "gist":
+        recommend = False
+    return b.done(recommend, intent=it)
