@@ -500,7 +500,8 @@ def case_inputs(case: Case, facts: Mapping[str, Any] | None = None) -> dict[str,
     plans["milan_net"] = _Plan("milan_net", {
         "ki67_percent": pr.ki67_percent, "liver_involvement_percent": met.liver_involvement_percent,
         "age": p.age, "primary_resected": pr.resected, "portal_drainage": pr.portal_drainage,
-        "stable_months": met.stable_months, "extrahepatic": extra})
+        "stable_months": met.stable_months, "extrahepatic": extra,
+        "differentiation": pr.differentiation})
     chemo_note = []
     if "chemotherapy_months" in f and not (isinstance(case.chemotherapy, Mapping)
                                            and "months" in case.chemotherapy):
