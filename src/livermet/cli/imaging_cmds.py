@@ -36,6 +36,15 @@ def register(app: typer.Typer) -> None:
         segment_cmds.register(app)
 
 
+def _prefetch_imports() -> None:
+    try:
+        import scipy.ndimage  # noqa: F401
+
+        import livermet.calculators  # noqa: F401
+    except Exception:  # noqa: BLE001 - the real import later reports any problem
+        pass
+
+
 def _fmt(v, nd: int = 1) -> str:
     return "-" if v is None else f"{v:,.{nd}f}"
 
@@ -90,6 +99,11 @@ def volumetry(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
+    import threading
+
+    # scipy.ndimage and the calculators are needed after the label map is read: import them
+    # meanwhile (gzip decompression releases the GIL), which hides most of their import time.
+    threading.Thread(target=_prefetch_imports, daemon=True).start()
     from livermet.imaging.anatomy import parse_mask_specs
     from livermet.imaging.errors import ImagingInputError
     from livermet.imaging.pipeline import run_volumetry

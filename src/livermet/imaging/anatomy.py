@@ -107,33 +107,69 @@ def _as_index_array(arr: np.ndarray, field_name: str, source: str) -> np.ndarray
     raise ImagingInputError(field_name, source, f"a numeric label array (got {arr.dtype})")
 
 
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """Runs ``(start, length)`` of True values in a 1-D boolean array."""
+    f = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    d = np.diff(f)
+    starts, stops = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    return [(int(a), int(b - a)) for a, b in zip(starts, stops)]
+
+
+def _slab_mask(slab: np.ndarray, interest: np.ndarray | None, runs: list[tuple[int, int]] | None) -> np.ndarray:
+    if slab.dtype.kind == "f":
+        slab = slab.astype(np.int64)
+    if interest is None:
+        return slab != 0
+    if runs is not None and slab.dtype.kind in "iu":
+        # value in [lo, lo + width): one subtraction and one unsigned comparison per run
+        unsigned = np.dtype(f"u{slab.dtype.itemsize}")
+        m = None
+        for lo, width in runs:
+            d = (slab - slab.dtype.type(lo)).view(unsigned)
+            r = d < unsigned.type(width)
+            m = r if m is None else (m | r)
+        return m
+    return interest[slab]
+
+
 def _interest_bbox(arr: np.ndarray, interest: np.ndarray | None) -> tuple[slice, slice, slice] | None:
     """Bounding box of voxels whose value is marked in the boolean lookup ``interest``.
 
-    ``interest`` None means "any non-zero value". Works slab by slab: no full-size temporary.
+    ``interest`` None means "any non-zero value". Works slab by slab along the slowest axis
+    in memory, with no full-size temporary; the in-plane projection ORs 8 voxels at a time.
     """
     ax = _slab_axis(arr)
+    order = sorted(range(3), key=lambda a: -abs(arr.strides[a]))  # slowest ... fastest
+    ap, aq = order[1], order[2]
     n = arr.shape[ax]
     per = max(1, _SLAB_VOXELS // max(1, arr.size // max(n, 1)))
-    other = [a for a in range(3) if a != ax]
-    proj = np.zeros((arr.shape[other[0]], arr.shape[other[1]]), dtype=bool)
+    runs = None
+    if interest is not None:
+        r = _runs(interest[1:])
+        runs = [(lo + 1, w) for lo, w in r] if len(r) <= 4 else None
+    fast = arr.shape[aq] % 8 == 0
+    proj = np.zeros((arr.shape[ap], arr.shape[aq] // 8 if fast else arr.shape[aq]), dtype=np.uint64 if fast else bool)
     along = np.zeros(n, dtype=bool)
     for k0 in range(0, n, per):
         idx = [slice(None)] * 3
         idx[ax] = slice(k0, min(n, k0 + per))
-        slab = arr[tuple(idx)]
-        if slab.dtype.kind == "f":
-            slab = slab.astype(np.int64)
-        m = slab != 0 if interest is None else interest[slab]
-        # collapse the slab axis for the in-plane projection, the in-plane axes for `along`
-        p = m.any(axis=ax)
-        proj |= p
-        along[k0 : k0 + slab.shape[ax]] = m.any(axis=tuple(other))
+        m = _slab_mask(arr[tuple(idx)], interest, runs).transpose(order)
+        if fast and m.flags.c_contiguous:
+            v = m.view(np.uint8).view(np.uint64)
+            proj |= np.bitwise_or.reduce(v, axis=0)
+            along[k0 : k0 + m.shape[0]] = v.reshape(m.shape[0], -1).any(axis=1)
+        else:
+            if fast:  # not contiguous after all: fall back for the rest
+                proj = proj.view(np.uint8).reshape(arr.shape[ap], arr.shape[aq]) != 0
+                fast = False
+            proj |= m.any(axis=0)
+            along[k0 : k0 + m.shape[0]] = m.reshape(m.shape[0], -1).any(axis=1)
     if not along.any():
         return None
+    if fast:
+        proj = proj.view(np.uint8).reshape(arr.shape[ap], arr.shape[aq]) != 0
     out: list[slice] = [slice(0)] * 3
-    i_any, j_any = proj.any(axis=1), proj.any(axis=0)
-    for axis, flags in ((other[0], i_any), (other[1], j_any), (ax, along)):
+    for axis, flags in ((ap, proj.any(axis=1)), (aq, proj.any(axis=0)), (ax, along)):
         w = np.flatnonzero(flags)
         out[axis] = slice(int(w[0]), int(w[-1]) + 1)
     return tuple(out)  # type: ignore[return-value]
@@ -364,18 +400,35 @@ def load_anatomy(
     return _assemble(pieces, ref, warnings, labelset, str(ct) if ct else None)
 
 
+def _present_codes(c: np.ndarray) -> np.ndarray:
+    """Which role codes (0-15) occur in ``c``: one pass OR-ing bit flags."""
+    bits = 0
+    flat = c.reshape(-1)
+    for a in range(0, flat.size, 8_000_000):
+        bits |= int(np.bitwise_or.reduce(np.left_shift(np.uint16(1), flat[a : a + 8_000_000] & np.uint8(15), dtype=np.uint16)))
+    return np.array([(bits >> k) & 1 for k in range(16)], dtype=bool)
+
+
+def _liver_code_mask(c: np.ndarray) -> np.ndarray:
+    # codes 1-10: segments, liver, tumour (labelsets.LIVER_CODES)
+    return (c - np.uint8(1)) < np.uint8(10)
+
+
 def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct_path) -> Anatomy:
-    liver_pieces = [p for p in pieces if np.isin(p.codes, labelsets.LIVER_CODES).any()]
     lo = np.array(ref.shape)
     hi = np.zeros(3, dtype=int)
-    for p in liver_pieces:
-        m = np.isin(p.codes, labelsets.LIVER_CODES)
+    found = False
+    for p in pieces:
+        m = _liver_code_mask(p.codes)
+        if not m.any():
+            continue
+        found = True
         for ax in range(3):
             flags = m.any(axis=tuple(a for a in range(3) if a != ax))
             w = np.flatnonzero(flags)
             lo[ax] = min(lo[ax], p.offset[ax] + w[0])
             hi[ax] = max(hi[ax], p.offset[ax] + w[-1] + 1)
-    if not liver_pieces or np.any(hi <= lo):
+    if not found or np.any(hi <= lo):
         raise ImagingInputError(
             "liver",
             "empty",
@@ -386,10 +439,9 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
     lo = np.maximum(lo - 1, 0)
     hi = np.minimum(hi + 1, np.array(ref.shape))
     shape = tuple(int(v) for v in hi - lo)
-    codes = np.zeros(shape, dtype=np.uint8)
     tumour_masks: list[np.ndarray] = []
     vessels: dict[str, np.ndarray] = {}
-    liver_extra = np.zeros(shape, dtype=bool)  # liver masks given on top of segment maps
+    liver = np.zeros(shape, dtype=bool)
     segments = np.zeros(shape, dtype=np.uint8)
     tumour = np.zeros(shape, dtype=bool)
     for p in pieces:
@@ -405,24 +457,25 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
         else:
             c = p.codes[tuple(src)]
             d = tuple(dst)
-            seg = (c >= 1) & (c <= 8)
-            segments[d][seg] = c[seg]
-            liver_extra[d] |= c == labelsets.ROLE_CODE["liver"]
-            t = c == labelsets.ROLE_CODE["tumour"]
-            tumour[d] |= t
-            if p.separate_tumour:
-                tm = np.zeros(shape, dtype=bool)
-                tm[d] = t
-                tumour_masks.append(tm)
+            present = _present_codes(c)
+            if present[1:9].any():
+                seg = (c - np.uint8(1)) < np.uint8(8)
+                np.copyto(segments[d], c, where=seg)
+            liver[d] |= _liver_code_mask(c)
+            if present[10]:
+                t = c == labelsets.ROLE_CODE["tumour"]
+                tumour[d] |= t
+                if p.separate_tumour:
+                    tm = np.zeros(shape, dtype=bool)
+                    tm[d] = t
+                    tumour_masks.append(tm)
             for role in ("portal_vein", "hepatic_veins", "ivc", "liver_vessels"):
-                v = c == labelsets.ROLE_CODE[role]
-                if v.any():
-                    vessels.setdefault(role, np.zeros(shape, dtype=bool))[d] |= v
-    del codes
-    liver = liver_extra | (segments > 0) | tumour
+                code = labelsets.ROLE_CODE[role]
+                if present[code]:
+                    vessels.setdefault(role, np.zeros(shape, dtype=bool))[d] |= c == code
     has_segments = bool(segments.any())
     grid_c = crop_grid(ref, lo, shape)
-    anat = Anatomy(
+    return Anatomy(
         grid=ref,
         offset=tuple(int(v) for v in lo),
         crop_grid=grid_c,
@@ -435,13 +488,14 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
         warnings=warnings,
         ct_path=ct_path,
     )
-    _check_tumour_inside(anat)
-    return anat
 
 
-def _check_tumour_inside(anat: Anatomy) -> None:
-    """A tumour with no voxel in or next to the liver parenchyma is outside the liver."""
-    if not anat.tumour.any():
+def check_tumour_inside(anat: Anatomy, lesion_labels: np.ndarray, n: int, boxes: list | None = None) -> None:
+    """A lesion with no voxel in or next to the liver parenchyma lies outside the liver.
+
+    ``lesion_labels`` holds the lesions 1..n on the crop (see :func:`lesions.label_lesions`).
+    """
+    if n == 0:
         return
     from scipy import ndimage
 
@@ -450,13 +504,15 @@ def _check_tumour_inside(anat: Anatomy) -> None:
         raise ImagingInputError(
             "liver", "tumour only", "liver parenchyma besides the tumour (pass --mask liver=PATH or a liver label)"
         )
-    lab, n = ndimage.label(anat.tumour, structure=np.ones((3, 3, 3), dtype=bool))
-    for i, sl in enumerate(ndimage.find_objects(lab), start=1):
+    cube = np.ones((3, 3, 3), dtype=bool)
+    if boxes is None:
+        boxes = ndimage.find_objects(lesion_labels, max_label=n)
+    for i, sl in enumerate(boxes, start=1):
         if sl is None:
             continue
         box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in sl)
-        comp = lab[box] == i
-        near = ndimage.binary_dilation(comp, structure=np.ones((3, 3, 3), dtype=bool))
+        comp = lesion_labels[box] == i
+        near = ndimage.binary_dilation(comp, structure=cube)
         if not (near & parenchyma[box]).any():
             centre = anat.crop_grid.index_to_lps(np.argwhere(comp).mean(axis=0) + [s.start for s in box])
             raise ImagingInputError(

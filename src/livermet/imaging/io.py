@@ -83,6 +83,31 @@ def _nifti_label_table(img) -> dict[int, str]:
     return names
 
 
+def _fast_gz_data(path: Path, img) -> np.ndarray | None:
+    """Voxels of an unscaled ``.nii.gz`` in one zlib call (the gzip trailer's CRC is checked).
+
+    About twice as fast as streaming through ``gzip.GzipFile``; the array is read-only (a view
+    of the decompressed bytes). Returns None to let nibabel handle anything unusual.
+    """
+    proxy = img.dataobj
+    try:
+        slope, inter = float(proxy.slope), float(proxy.inter)
+        dtype, offset, order = np.dtype(proxy.dtype), int(proxy.offset), getattr(proxy, "order", "F")
+    except (AttributeError, TypeError):
+        return None
+    if slope != 1.0 or inter != 0.0 or order != "F":
+        return None
+    shape = tuple(int(v) for v in img.shape)
+    count = int(np.prod(shape))
+    with open(path, "rb") as fh:
+        comp = fh.read()
+    raw = zlib.decompress(comp, wbits=31)
+    del comp
+    if len(raw) < offset + count * dtype.itemsize:
+        return None
+    return np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(shape, order="F")
+
+
 def _read_nifti(path: Path, what: str, header_only: bool = False):
     import nibabel as nib
 
@@ -93,7 +118,9 @@ def _read_nifti(path: Path, what: str, header_only: bool = False):
             raise ImagingInputError(what, f"{path} (shape {img.shape})", "a 3-D image")
         if header_only:
             return None, grid, {}
-        arr = np.asanyarray(img.dataobj)
+        arr = _fast_gz_data(path, img) if path.name.lower().endswith(".gz") else None
+        if arr is None:
+            arr = np.asanyarray(img.dataobj)
     except ImagingInputError:
         raise
     except (zlib.error, EOFError, OSError, ValueError) as exc:

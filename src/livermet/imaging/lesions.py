@@ -61,21 +61,19 @@ def axial_axis(grid: Grid) -> tuple[int, float]:
 def _max_distance(points: np.ndarray) -> float:
     if len(points) < 2:
         return 0.0
-    if len(points) > 64:
-        try:
-            from scipy.spatial import ConvexHull
-
-            points = points[ConvexHull(points).vertices]
-        except Exception:  # noqa: BLE001 - degenerate (collinear) sets: use all points
-            pass
-    diff = points[:, None, :] - points[None, :, :]
-    return float(np.sqrt((diff**2).sum(-1).max()))
+    best = 0.0
+    for i in range(0, len(points), 512):  # blocks keep the pairwise matrix small
+        diff = points[i : i + 512, None, :] - points[None, :, :]
+        best = max(best, float((diff**2).sum(-1).max()))
+    return float(np.sqrt(best))
 
 
 def longest_axial_diameter_mm(mask: np.ndarray, grid: Grid) -> float:
-    """RECIST longest axial diameter of a (cropped) binary lesion mask, in mm."""
-    from scipy import ndimage
+    """RECIST longest axial diameter of a (cropped) binary lesion mask, in mm.
 
+    On each axial slice only the first and last pixel of every row can be vertices of the
+    convex hull of the pixel squares, so their corners suffice for the longest distance.
+    """
     a, _ = axial_axis(grid)
     u, v = [x for x in range(3) if x != a]
     cu, cv = grid.affine[:3, u], grid.affine[:3, v]
@@ -84,17 +82,28 @@ def longest_axial_diameter_mm(mask: np.ndarray, grid: Grid) -> float:
     cv_perp = cv - np.dot(cv, e1) * e1
     e2 = cv_perp / np.linalg.norm(cv_perp)
     m2 = np.array([[np.dot(cu, e1), np.dot(cv, e1)], [np.dot(cu, e2), np.dot(cv, e2)]])  # (u,v)->plane
-    corners = np.array([[-0.5, -0.5], [-0.5, 0.5], [0.5, -0.5], [0.5, 0.5]]) @ m2.T
-    best = 0.0
-    cross = ndimage.generate_binary_structure(2, 1)
+    # the first pixel of a row can only contribute its low-v corners, the last its high-v ones
+    lo_corners = np.array([[-0.5, -0.5], [0.5, -0.5]]) @ m2.T
+    hi_corners = np.array([[-0.5, 0.5], [0.5, 0.5]]) @ m2.T
+    candidates = []
     for k in range(mask.shape[a]):
-        sl = np.take(mask, k, axis=a)
-        if not sl.any():
+        sl = np.take(mask, k, axis=a)  # axes (u, v)
+        rows = np.flatnonzero(sl.any(axis=1))
+        if rows.size == 0:
             continue
-        edge = sl & ~ndimage.binary_erosion(sl, structure=cross, border_value=0)
-        ij = np.argwhere(edge).astype(float)
-        centres = ij @ m2.T
-        pts = (centres[:, None, :] + corners[None, :, :]).reshape(-1, 2)
+        sub = sl[rows]
+        first = sub.argmax(axis=1)
+        last = sub.shape[1] - 1 - sub[:, ::-1].argmax(axis=1)
+        p_lo = (np.stack([rows, first], 1).astype(float) @ m2.T)[:, None, :] + lo_corners[None]
+        p_hi = (np.stack([rows, last], 1).astype(float) @ m2.T)[:, None, :] + hi_corners[None]
+        pts = np.concatenate([p_lo.reshape(-1, 2), p_hi.reshape(-1, 2)])
+        span = pts.max(axis=0) - pts.min(axis=0)
+        candidates.append((float(np.hypot(*span)), pts))
+    best = 0.0
+    # largest slices first; a slice whose bounding-box diagonal cannot beat the best is skipped
+    for bound, pts in sorted(candidates, key=lambda c: -c[0]):
+        if bound <= best:
+            break
         best = max(best, _max_distance(pts))
     return best
 
@@ -133,7 +142,7 @@ def measure_lesions(
     grid: Grid,
     segments: np.ndarray | None = None,
     sources: list[str] | None = None,
-    offset_grid: Grid | None = None,
+    boxes: list | None = None,
 ) -> list[Lesion]:
     """Measure each labelled lesion on ``grid`` (the grid of ``labels``, e.g. a crop).
 
@@ -144,7 +153,7 @@ def measure_lesions(
     out: list[Lesion] = []
     if n == 0:
         return out
-    boxes = ndimage.find_objects(labels, max_label=n)
+    boxes = ndimage.find_objects(labels, max_label=n) if boxes is None else boxes
     vv = grid.voxel_volume_ml
     for lab, box in enumerate(boxes, start=1):
         if box is None:

@@ -13,11 +13,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from livermet.imaging.anatomy import Anatomy, load_anatomy, read_into_crop
+from livermet.imaging.anatomy import Anatomy, check_tumour_inside, load_anatomy, read_into_crop
 from livermet.imaging.errors import ImagingInputError
 from livermet.imaging.lesions import CONNECTIVITY, Lesion, label_lesions, measure_lesions
 from livermet.imaging.resection import DEFAULT_MARGIN_MM, apply_resection, parse_resection
-from livermet.imaging.volumetry import fill_unassigned_segments, segment_volumes_ml, volume_ml
+from livermet.imaging.volumetry import fill_unassigned_segments, label_counts
 
 Progress = Callable[[str], None]
 LIVER_CONDITIONS = ("normal", "chemotherapy", "cirrhosis")
@@ -179,23 +179,37 @@ def run_volumetry(
     anat = load_anatomy(ct=ct, labels=labels, labelset=labelset, masks=masks, progress=say)
     _derive_segments(anat, landmarks, portal_branches, say)
     grid = anat.crop_grid
-    if anat.segments is not None:
-        filled = fill_unassigned_segments(anat.segments, anat.liver, grid)
-        untumoured = int(np.count_nonzero(anat.liver & ~anat.tumour))
-        if filled and untumoured and filled - int(np.count_nonzero(anat.tumour)) > _FILL_WARN_FRACTION * untumoured:
-            anat.warnings.append(
-                f"{filled} liver voxels had no segment label; each was given the nearest segment."
-            )
-    say("volumes")
-    liver_ml = volume_ml(anat.liver, grid)
-    tumour_ml = volume_ml(anat.tumour, grid)
-    seg_ml = seg_func = None
-    if anat.segments is not None:
-        seg_ml = segment_volumes_ml(anat.segments, grid, where=anat.liver)
-        seg_func = segment_volumes_ml(anat.segments, grid, where=anat.liver & ~anat.tumour) if anat.tumour.any() else dict(seg_ml)
     say("lesions")
     lesion_labels, n, sources = label_lesions(anat.tumour, anat.tumour_masks)
-    lesions = measure_lesions(lesion_labels, n, grid, anat.segments, sources)
+    from scipy import ndimage
+
+    boxes = ndimage.find_objects(lesion_labels, max_label=n) if n else []
+    check_tumour_inside(anat, lesion_labels, n, boxes)
+    if anat.segments is not None:
+        filled = fill_unassigned_segments(anat.segments, anat.liver, grid, [b for b in boxes if b is not None])
+        n_tumour = int(np.count_nonzero(anat.tumour))
+        untumoured = int(np.count_nonzero(anat.liver)) - n_tumour
+        if filled - n_tumour > _FILL_WARN_FRACTION * max(untumoured, 1):
+            anat.warnings.append(
+                f"{filled - n_tumour} liver voxels outside tumours had no segment label; each was given "
+                "the nearest segment."
+            )
+    say("volumes")
+    vv = grid.voxel_volume_ml
+    seg_ml = seg_func = None
+    if anat.segments is not None:
+        # one pass: bins 0-8 = segment of a non-tumour liver voxel, 9-17 = of a tumour voxel
+        # (outside the liver both are 0: bin 0 then also counts non-liver voxels)
+        key = anat.segments + np.uint8(9) * anat.tumour.view(np.uint8)
+        counts = label_counts(key, 18)
+        del key
+        liver_n, tumour_n = int(np.count_nonzero(anat.liver)), int(counts[9:].sum())
+        seg_ml = {str(k): float((counts[k] + counts[k + 9]) * vv) for k in range(1, 9)}
+        seg_func = {str(k): float(counts[k] * vv) for k in range(1, 9)}
+    else:
+        liver_n, tumour_n = int(np.count_nonzero(anat.liver)), int(np.count_nonzero(anat.tumour))
+    liver_ml, tumour_ml = liver_n * vv, tumour_n * vv
+    lesions = measure_lesions(lesion_labels, n, grid, anat.segments, sources, boxes=boxes)
     res_dict = None
     outcome = None
     if plan is not None:

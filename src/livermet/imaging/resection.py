@@ -158,9 +158,9 @@ def apply_resection(
                 "Couinaud segments for an anatomic resection: give segment labels "
                 "(--labelset liver_segments or --mask segment_N=...), --landmarks or --portal-branches",
             )
-        lut = np.zeros(9, dtype=bool)
-        lut[list(plan.segments)] = True
-        resected = lut[segments] & liver
+        for seg in plan.segments:
+            resected |= segments == seg
+        resected &= liver
         missing = [s for s in plan.segments if not (segments == s).any()]
         if missing:
             warnings.append(f"segments {missing} of {plan.name} have no voxels in the segment map.")
@@ -213,7 +213,7 @@ def _lesion_margin(
     between voxel centres) from the lesion to the remaining liver parenchyma."""
     from scipy import ndimage
 
-    look = max(2.0 * margin_mm, 20.0)
+    look = margin_mm + 5.0  # search this far for remnant liver; beyond it the margin is ">= look"
     pad = tuple(int(math.ceil(look / s)) + 1 for s in spacing)
     box = _box(lesion_labels.shape, les.bbox, pad)
     lm = lesion_labels[box] == les.label

@@ -43,31 +43,51 @@ def segment_volumes_ml(
     return {str(n): float(counts[n] * vv) for n in range(1, 9)}
 
 
-def fill_unassigned_segments(segments: np.ndarray, liver: np.ndarray, grid: Grid) -> int:
+def fill_unassigned_segments(
+    segments: np.ndarray, liver: np.ndarray, grid: Grid, boxes: list[tuple[slice, ...]] | None = None
+) -> int:
     """Give liver voxels without a segment (typically tumour voxels cut out of a segment map)
     the segment of the nearest labelled voxel (physical distance). Modifies ``segments`` in
     place; returns the number of voxels filled.
 
-    Work is limited to the bounding box of the unassigned voxels, padded by 3 voxels.
+    ``boxes`` (e.g. the lesions' bounding boxes) limit the work when they hold every
+    unassigned voxel; each is padded by 3 voxels. Otherwise the bounding box of all
+    unassigned voxels is used.
     """
-    from scipy import ndimage
-
     todo = liver & (segments == 0)
-    if not todo.any() or not segments.any():
+    total = int(np.count_nonzero(todo))
+    if total == 0 or not segments.any():
         return 0
+    if boxes:
+        padded = [
+            tuple(slice(max(s.start - 3, 0), min(s.stop + 3, n)) for s, n in zip(b, segments.shape)) for b in boxes
+        ]
+        inside = sum(int(np.count_nonzero(todo[b])) for b in padded) if len(padded) < 64 else -1
+        if inside >= total:
+            done = 0
+            for b in padded:
+                done += _fill_box(segments, todo, grid, b)
+            if not (liver & (segments == 0)).any():
+                return done
     idx = np.argwhere(todo)
     lo = np.maximum(idx.min(axis=0) - 3, 0)
     hi = np.minimum(idx.max(axis=0) + 4, segments.shape)
-    box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
+    return _fill_box(segments, liver & (segments == 0), grid, tuple(slice(int(a), int(b)) for a, b in zip(lo, hi)))
+
+
+def _fill_box(segments: np.ndarray, todo: np.ndarray, grid: Grid, box: tuple[slice, ...]) -> int:
+    from scipy import ndimage
+
     seg_box = segments[box]
-    if not seg_box.any():
-        # no labelled voxel near: widen to the whole crop
+    t = todo[box] & (seg_box == 0)
+    if not t.any():
+        return 0
+    if not seg_box.any():  # no labelled voxel near: use the whole crop
         box = tuple(slice(0, s) for s in segments.shape)
         seg_box = segments
+        t = todo & (segments == 0)
     nearest = ndimage.distance_transform_edt(
         seg_box == 0, sampling=grid.spacing, return_distances=False, return_indices=True
     )
-    filled = seg_box[tuple(nearest)]
-    t = todo[box]
-    seg_box[t] = filled[t]
+    seg_box[t] = seg_box[tuple(ix[t] for ix in nearest)]
     return int(t.sum())
