@@ -222,3 +222,15 @@ def test_problem_to_dict_is_json():
     assert out["valid"] is False
     (p,) = [p for p in out["problems"] if p["path"] == "labs.albumin"]
     assert p["value"] == 41 and p["severity"] == "error" and p["hint"]
+
+
+@pytest.mark.parametrize(
+    "text,fmt,line",
+    [('{\n "id": "x",\n "labs": {"albumin": 4.1,\n   "albumin": 41}}', "json", 4),
+     ("id: x\nlabs:\n  albumin: 4.1\n  albumin: 41\n", "yaml", 4)],
+)
+def test_duplicate_keys_are_refused_not_silently_overwritten(text, fmt, line):
+    with pytest.raises(CaseParseError) as info:
+        parse_case_text(text, fmt)
+    assert "'albumin' appears twice" in str(info.value)
+    assert info.value.line == line

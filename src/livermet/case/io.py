@@ -36,9 +36,43 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(key)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # JSON allows a key twice and Python keeps the last one silently: for a case that would
+    # hide a value (two "albumin" entries). Refuse instead.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _line_of_second(text: str, key: str) -> tuple[int | None, int | None]:
+    needle = json.dumps(key)
+    first = text.find(needle)
+    second = text.find(needle, first + 1) if first >= 0 else -1
+    if second < 0 or text.count(needle) != 2:  # ambiguous: the key is used in other objects
+        return None, None
+    line = text.count("\n", 0, second) + 1
+    column = second - (text.rfind("\n", 0, second) + 1) + 1
+    return line, column
+
+
 def _parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        line, column = _line_of_second(text, exc.key)
+        raise CaseParseError(
+            f"key {exc.key!r} appears twice in the same object", source=source, fmt="json",
+            line=line, column=column, hint="keep one of them: livermet will not guess which",
+        ) from None
     except json.JSONDecodeError as exc:
         hint = None
         if "Expecting property name enclosed in double quotes" in exc.msg:
@@ -53,8 +87,23 @@ def _parse_json(text: str, source: str) -> Any:
 def _parse_yaml(text: str, source: str) -> Any:
     import yaml
 
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in the same mapping "
+                    "(keep one of them: livermet will not guess which)", key_node.start_mark)
+            seen.add(key)
+        return loader.construct_mapping(node)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(x) for x in (exc.context, exc.problem) if x) or str(exc)
@@ -64,7 +113,8 @@ def _parse_yaml(text: str, source: str) -> Any:
             fmt="yaml",
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
-            hint="YAML is indentation-sensitive: check the indentation and the ':' after each key",
+            hint=None if "appears twice" in message else
+            "YAML is indentation-sensitive: check the indentation and the ':' after each key",
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - errors without a position
         raise CaseParseError(str(exc), source=source, fmt="yaml") from None

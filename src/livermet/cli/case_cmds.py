@@ -289,7 +289,7 @@ def validate_cmd(
         out.print(_problem_table(list(report.problems)))
     for conv in report.conversions:
         out.print(f"[dim]converted {conv['path']}: {conv['value']:g} {conv['unit']} -> "
-                  f"{conv['canonical_value']:g} {conv['canonical_unit']}[/]", highlight=False)
+                  f"{conv['canonical_value']:.4g} {conv['canonical_unit']}[/]", highlight=False)
     n_err, n_warn = len(report.errors), len(report.warnings)
     if report.ok:
         out.print(f"[green]valid[/]: {case}" + (f" ({n_warn} warning(s))" if n_warn else ""),
