@@ -413,3 +413,162 @@ def make_phantom(
         liver_volume_ml=4.0 / 3.0 * np.pi * float(np.prod(r)) / 1000.0,
         tumour_volumes_ml=volumes,
     )
+
+
+# --- files and the demo ----------------------------------------------------------------------
+
+PHANTOM_PATIENT = {"age": 61, "sex": "male", "height_cm": 175.0, "weight_kg": 75.0, "ecog": 1}
+DEMO_RESECTION = "right_hepatectomy"
+
+
+def phantom_case(ph: Phantom, files: dict[str, str], case_id: str = "phantom-001") -> dict[str, Any]:
+    """A livermet case (issue 2's model) for the phantom; ``files`` are relative paths."""
+    return {
+        "id": case_id,
+        "patient": dict(PHANTOM_PATIENT),
+        "primary": {"site": "colorectal", "side": "left", "resected": True, "node_positive": True},
+        "metastases": {
+            "synchronous": False,
+            "lesions": [
+                {"id": t["id"], "segments": [t["segment"]], "diameter_mm": t["diameter_mm"]}
+                for t in ph.tumour_info
+            ],
+            "extrahepatic": {"present": False, "sites": []},
+        },
+        "liver": {"cirrhosis": False, "ascites": "none", "encephalopathy": "none"},
+        "volumetry": {"planned_resection": DEMO_RESECTION},
+        "imaging": {
+            "ct": files["ct"],
+            "labels": files["labels"],
+            "labelset": "liver_segments",
+            "masks": {
+                "tumour": [files[f"tumour_{t['id']}"] for t in ph.tumour_info],
+                "hepatic_veins": files["hepatic_veins"],
+                "ivc": files["ivc"],
+                "portal_vein": files["portal_vein"],
+            },
+            "landmarks": files["landmarks"],
+            "studies": [{"modality": "ct", "phase": "portal_venous", "note": "synthetic phantom"}],
+        },
+    }
+
+
+def write_phantom(out_dir: str | Path, phantom: Phantom | None = None, **make_kwargs: Any) -> dict[str, Path]:
+    """Write the phantom's images, masks, landmarks and a case file into ``out_dir``.
+
+    Files: ``ct.nii.gz`` (int16 HU), ``liver_segments.nii.gz`` (1-8, TotalSegmentator's
+    ``liver_segments`` convention; tumour voxels keep their segment), ``tumour_<id>.nii.gz``
+    (one mask per tumour), ``hepatic_veins.nii.gz``, ``ivc.nii.gz``, ``portal_vein.nii.gz``,
+    ``portal_branches.nii.gz`` (1-8 = segment fed), ``landmarks.json`` (format in
+    :mod:`livermet.imaging.couinaud`), ``truth.json`` (analytic volumes) and ``case.json``
+    whose ``imaging`` section points at them by relative path. Returns name -> path.
+    """
+    import nibabel as nib
+
+    from livermet.imaging.export import write_label_nifti
+
+    ph = phantom if phantom is not None else make_phantom(**make_kwargs)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    g = ph.grid
+    rel: dict[str, str] = {}
+
+    ct_img = nib.Nifti1Image(ph.ct, g.affine_ras)
+    ct_img.set_qform(g.affine_ras, code=1)
+    ct_img.set_sform(g.affine_ras, code=1)
+    ct_img.header.set_xyzt_units("mm")
+    nib.save(ct_img, str(out / "ct.nii.gz"))
+    rel["ct"] = "ct.nii.gz"
+    label_maps = {
+        "labels": ("liver_segments.nii.gz", ph.segments),
+        "hepatic_veins": ("hepatic_veins.nii.gz", ph.hepatic_veins),
+        "ivc": ("ivc.nii.gz", ph.ivc),
+        "portal_vein": ("portal_vein.nii.gz", ph.portal_vein),
+        "portal_branches": ("portal_branches.nii.gz", ph.portal_branches),
+    }
+    for n, t in enumerate(ph.tumour_info, start=1):
+        label_maps[f"tumour_{t['id']}"] = (f"tumour_{t['id']}.nii.gz", ph.tumours == n)
+    for key, (name, arr) in label_maps.items():
+        write_label_nifti(out / name, arr, g)
+        rel[key] = name
+    (out / "landmarks.json").write_text(json.dumps(ph.landmarks, indent=1) + "\n", encoding="utf-8")
+    rel["landmarks"] = "landmarks.json"
+    truth = {
+        "description": "livermet synthetic phantom: analytic volumes (liver = ellipsoid, tumours = spheres)",
+        "liver_ml": ph.liver_volume_ml,
+        "tumour_ml": ph.tumour_volume_ml,
+        "functional_liver_ml": ph.functional_liver_ml,
+        "tumours": list(ph.tumour_info),
+        "liver_centre_mm": list(LIVER_CENTRE),
+        "liver_semi_axes_mm": list(LIVER_SEMI_AXES),
+        "grid": {"shape": list(g.shape), "spacing_mm": list(g.spacing)},
+    }
+    (out / "truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+    rel["truth"] = "truth.json"
+    case = phantom_case(ph, rel)
+    (out / "case.json").write_text(json.dumps(case, indent=2) + "\n", encoding="utf-8")
+    rel["case"] = "case.json"
+    return {k: out / v for k, v in rel.items()}
+
+
+def run_demo(out_dir: str | Path) -> dict[str, Any]:
+    """Generate the phantom into ``out_dir`` and run volumetry with a right hepatectomy.
+
+    Used by ``livermet demo``. Writes the phantom files, figures (``figures/``) and the
+    volumetry result (``volumetry.json``); returns a summary dict: ``volumetry`` (as
+    ``livermet volumetry --json``), ``truth`` (analytic volumes), ``errors_percent`` (measured
+    against analytic), ``files`` and ``summary`` (a few readable lines).
+    """
+    from livermet.imaging.pipeline import run_volumetry
+
+    out = Path(out_dir)
+    ph = make_phantom()
+    files = write_phantom(out, ph)
+    result = run_volumetry(
+        ct=files["ct"],
+        labels=files["labels"],
+        labelset="liver_segments",
+        masks=[("tumour", files[f"tumour_{t['id']}"]) for t in ph.tumour_info],
+        resection=DEMO_RESECTION,
+        height_cm=PHANTOM_PATIENT["height_cm"],
+        weight_kg=PHANTOM_PATIENT["weight_kg"],
+        figures_dir=out / "figures",
+    )
+    vol = result.to_dict()
+    (out / "volumetry.json").write_text(json.dumps(vol, indent=2, default=str) + "\n", encoding="utf-8")
+
+    def err(measured: float, truth: float) -> float:
+        return round(100.0 * (measured - truth) / truth, 3)
+
+    errors = {
+        "liver_ml": err(result.liver_ml, ph.liver_volume_ml),
+        "tumour_ml": err(result.tumour_ml, ph.tumour_volume_ml),
+        "functional_liver_ml": err(result.functional_liver_ml, ph.functional_liver_ml),
+    }
+    res = vol.get("resection") or {}
+    lines = [
+        f"Synthetic CT phantom {ph.grid.shape[0]}x{ph.grid.shape[1]}x{ph.grid.shape[2]} voxels, "
+        f"spacing {' x '.join(f'{s:g}' for s in ph.grid.spacing)} mm",
+        f"liver {result.liver_ml:.1f} mL (analytic {ph.liver_volume_ml:.1f} mL, {errors['liver_ml']:+.2f} %), "
+        f"tumour {result.tumour_ml:.1f} mL (analytic {ph.tumour_volume_ml:.1f} mL, {errors['tumour_ml']:+.2f} %)",
+    ]
+    if res:
+        sflr = res.get("sflr_standardised_percent") or res.get("sflr_measured_percent")
+        kind = "standardised" if res.get("sflr_standardised_percent") is not None else "measured"
+        lines.append(
+            f"{res.get('name')}: remnant {res.get('remnant_ml')} mL, sFLR {kind} {sflr} % "
+            f"({'adequate' if res.get('adequate') else 'inadequate'})"
+        )
+    lines.append(f"figures: {', '.join(Path(f).name for f in vol.get('files', []))}")
+    return {
+        "volumetry": vol,
+        "truth": {
+            "liver_ml": ph.liver_volume_ml,
+            "tumour_ml": ph.tumour_volume_ml,
+            "functional_liver_ml": ph.functional_liver_ml,
+            "tumours": list(ph.tumour_info),
+        },
+        "errors_percent": errors,
+        "files": {k: str(v) for k, v in files.items()} | {"volumetry": str(out / "volumetry.json")},
+        "summary": "\n".join(lines),
+    }
