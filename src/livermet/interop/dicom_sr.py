@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 PRIVATE_SCHEME = "99LIVERMET"
+_ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii"]
 
 
 class DicomSrError(ValueError):
@@ -57,9 +58,12 @@ def _segment_label_map(seg) -> dict[str, int]:
         desc = str(getattr(item, "SegmentDescription", "")).strip().lower()
         text = f"{label} {desc}"
         num = int(item.SegmentNumber)
-        m = re.search(r"(?:segment|couinaud|\bs)[ _-]?([1-8])\b", text)
+        m = re.search(r"(?:segment|couinaud|\bs)[ _-]?([1-8]|viii|vii|vi|iv|v|iii|ii|i)[ab]?\b",
+                      text)
         if m and "lesion" not in text:
-            roles.setdefault(f"segment_{m.group(1)}", num)
+            tok = m.group(1)
+            n = int(tok) if tok.isdigit() else _ROMAN.index(tok) + 1
+            roles.setdefault(f"segment_{n}", num)
         elif "remnant" in text or "flr" in text:
             roles.setdefault("remnant", num)
         elif "resect" in text:

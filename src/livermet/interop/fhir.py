@@ -647,7 +647,8 @@ def bundle_to_case(bundle_json: Any) -> tuple[dict[str, Any], list[str]]:
                 elif _has(ident.get("type"), V2_0203, "MR") or system == MRN_SYSTEM:
                     pat["mrn"] = ident.get("value")
                 else:
-                    unmapped.append(f"Patient identifier {system}|{ident.get('value')}: not used")
+                    # the value is an identifier: never echo it into logs
+                    unmapped.append(f"Patient identifier of system {system}: not used")
             if res.get("gender") in ("male", "female"):
                 pat["sex"] = res["gender"]
             elif res.get("gender"):
