@@ -101,10 +101,11 @@ def test_registered_examples_reproduce(name, example):
 
 @pytest.mark.parametrize("name", sorted(ISSUE_TABLE))
 def test_results_are_frozen_and_serialisable(name):
+    import dataclasses
     import json
 
     r = run(name, REGISTRY[name].examples[0].inputs)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         r.value = 0  # type: ignore[misc]
     with pytest.raises(TypeError):
         r.inputs["x"] = 1  # type: ignore[index]

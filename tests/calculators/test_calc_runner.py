@@ -59,6 +59,13 @@ def test_int_kind_rejects_fractions():
     assert run("tumour_burden_score", {"lesion_count": "3", "largest_diameter_mm": 40}).value == 5.0
 
 
+def test_ignore_unknown_keys_when_asked():
+    flat = {"bilirubin": 1, "albumin": 4, "cea": 3, "id": "demo"}
+    assert run("albi", flat, ignore_unknown=True).category == "1"
+    with pytest.raises(CalculatorInputError):
+        run("albi", flat)
+
+
 def test_unknown_calculator():
     with pytest.raises(CalculatorInputError) as exc:
         get_calculator("meld4")

@@ -161,7 +161,7 @@ def test_sflr_review_cautions_between_thresholds(condition, percent, caution_fig
     assert r.category == "adequate"
     assert len(r.details["cautions"]) == 1 and caution_figure in r.details["cautions"][0]
     assert any(n.startswith("Caution") and caution_figure in n for n in r.notes)
-    assert any(s.review_ref == 38 for s in r.sources)
+    assert any(s.review_section == "Surgical Resection" for s in r.sources)
 
 
 @pytest.mark.parametrize("condition, percent", [

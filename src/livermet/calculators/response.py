@@ -10,8 +10,6 @@ Blazer DG, et al. J Clin Oncol 2008;26:5344. Rubbia-Brandt L, et al. Ann Oncol 2
 
 from __future__ import annotations
 
-from typing import Any
-
 from livermet.calculators._common import check_note, fmt, review
 from livermet.calculators.base import CalculatorInputError, Example, Param, Result, Source, calculator
 from livermet.calculators.runner import prepare

@@ -207,7 +207,7 @@ def prepare(name: str, raw: Mapping[str, Any], *, allow_unknown: bool = False) -
     for p in calc.params:
         if p.required and not p.group and values[p.name] is None:
             raise CalculatorInputError(name, p.name, None, describe_param(p) + " (required)")
-    for alt, sets in alternatives(calc).items():
+    for sets in alternatives(calc).values():
         complete = [s for s, names in sets.items() if all(_present(values, n) for n in names)]
         if complete:
             continue
@@ -224,13 +224,16 @@ def prepare(name: str, raw: Mapping[str, Any], *, allow_unknown: bool = False) -
     return values
 
 
-def run(name: str, raw: Mapping[str, Any]) -> Result:
+def run(name: str, raw: Mapping[str, Any], *, ignore_unknown: bool = False) -> Result:
     """Run calculator ``name`` on loosely typed ``raw`` input and return its :class:`Result`.
+
+    Unknown keys are an error (listing the accepted ones) unless ``ignore_unknown`` (useful when
+    ``raw`` is a whole flattened case).
 
     >>> run("bsa", {"height_cm": "1.8m", "weight_kg": 81}).value
     2.01
     """
-    values = prepare(name, raw)
+    values = prepare(name, raw, allow_unknown=ignore_unknown)
     calc = REGISTRY[name]
     return calc.func(**{k: v for k, v in values.items() if v is not None})
 

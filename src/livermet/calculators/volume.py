@@ -72,15 +72,15 @@ KISHI_2009 = Source("Kishi Y, et al. Ann Surg 2009;250:540", doi="10.1097/SLA.0b
 SHINDOH_2013_ASO = Source("Shindoh J, et al. Ann Surg Oncol 2013;20:2493")
 KUBOTA_1997 = Source("Kubota K, et al. Hepatology 1997;26:1176")
 REVIEW_FLR = review("Surgical Resection", 38)
-REVIEW_FLR_MEASURED = review("Surgical Resection", 37)
+REVIEW_FLR_MEASURED = review("Surgical Resection")  # measured ratio; "25% insufficient" (no ref.)
 SFLR_MIN_NORMAL = 20.0  # Kishi 2009: normal liver
 SFLR_MIN_CHEMOTHERAPY = 30.0  # Shindoh 2013 (ASO): after prolonged (>12 weeks) chemotherapy
 SFLR_MIN_CIRRHOSIS = 40.0  # Kubota 1997: fibrosis or cirrhosis
 SFLR_MIN = {"normal": SFLR_MIN_NORMAL, "chemotherapy": SFLR_MIN_CHEMOTHERAPY, "cirrhosis": SFLR_MIN_CIRRHOSIS}
 SFLR_MIN_SOURCE = {"normal": KISHI_2009, "chemotherapy": SHINDOH_2013_ASO, "cirrhosis": KUBOTA_1997}
-# The review's stricter figures (Surgical Resection [38]), shown as cautions, not as cut-offs:
-REVIEW_CHEMOTHERAPY_MIN = 40.0  # "minimum FLR of 40%" with chemotherapy-induced hepatotoxicity
-REVIEW_DECOMPENSATED_MIN = 50.0  # "can be 50%" in severely decompensated (cirrhotic) livers
+# The review's stricter figures (Surgical Resection), shown as cautions, not as cut-offs:
+REVIEW_CHEMOTHERAPY_MIN = 40.0  # [38] "minimum FLR of 40%" with chemotherapy-induced hepatotoxicity
+REVIEW_DECOMPENSATED_MIN = 50.0  # [38] "can be 50%" in severely decompensated (cirrhotic) livers
 REVIEW_INSUFFICIENT = 25.0  # the review calls a remnant of about 25% of the liver insufficient
 CHEMOTHERAPY_PROLONGED_WEEKS = 12  # Shindoh 2013: "prolonged" = more than 12 weeks
 
@@ -303,7 +303,7 @@ def sflr(
     References
     ----------
     Vauthey, Surgery 2000;127:512; Kishi, Ann Surg 2009;250:540; Shindoh, Ann Surg Oncol
-    2013;20:2493; Kubota, Hepatology 1997;26:1176; review, Surgical Resection [37, 38].
+    2013;20:2493; Kubota, Hepatology 1997;26:1176; review, Surgical Resection [38].
     """
     a = prepare("sflr", locals())
     flr = a["remnant_ml"]
@@ -377,22 +377,24 @@ def sflr(
     category = "adequate" if value >= threshold else "inadequate"
     details["threshold_percent"] = threshold
     # The review's stricter figures, shown as cautions when the value falls between.
-    cautions = []
+    cautions: list[tuple[str, Source]] = []
     if cond == "normal" and threshold <= value < REVIEW_INSUFFICIENT:
-        cautions.append(f"the review calls a remnant of about {fmt(REVIEW_INSUFFICIENT)}% "
-                        "insufficient and suggests considering FLR augmentation (e.g. PVE)")
+        cautions.append((f"the review calls a remnant of about {fmt(REVIEW_INSUFFICIENT)}% "
+                         "insufficient and suggests considering FLR augmentation (e.g. PVE)",
+                         REVIEW_FLR_MEASURED))
     if cond == "chemotherapy" and threshold <= value < REVIEW_CHEMOTHERAPY_MIN:
-        cautions.append(f"the review asks for a minimum of {fmt(REVIEW_CHEMOTHERAPY_MIN)}% "
-                        "when chemotherapy has injured the liver")
+        cautions.append((f"the review asks for a minimum of {fmt(REVIEW_CHEMOTHERAPY_MIN)}% "
+                         "when chemotherapy has injured the liver", REVIEW_FLR))
     if cond == "cirrhosis" and threshold <= value < REVIEW_DECOMPENSATED_MIN:
-        cautions.append(f"the review notes the minimum can be {fmt(REVIEW_DECOMPENSATED_MIN)}% "
-                        "in a severely decompensated liver")
-    for c in cautions:
-        notes.append(f"Caution: adequate by the {fmt(threshold, 1)}% minimum, but {c} "
-                     "(review, Surgical Resection [38]).")
-    if cautions:
-        sources.append(REVIEW_FLR)
-    details["cautions"] = cautions
+        cautions.append((f"the review notes the minimum can be {fmt(REVIEW_DECOMPENSATED_MIN)}% "
+                         "in a severely decompensated liver", REVIEW_FLR))
+    for text, src in cautions:
+        ref = f" [{src.review_ref}]" if src.review_ref is not None else ""
+        notes.append(f"Caution: adequate by the {fmt(threshold, 1)}% minimum, but {text} "
+                     f"(review, Surgical Resection{ref}).")
+        sources.append(src)
+    cautions_text = [text for text, _ in cautions]
+    details["cautions"] = cautions_text
     if abs(value - threshold) < 0.05:
         notes.append(f"The ratio ({value:.3f}%) lies within 0.05 points of the minimum; "
                      "volumetry error is larger than this margin.")

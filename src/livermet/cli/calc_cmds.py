@@ -20,9 +20,8 @@ Values take the parameter's canonical unit, or a unit suffix that converts:
 
 
 def _param_rows(calc: Any) -> list[dict[str, Any]]:
-    from livermet.calculators import alternatives, describe_param
+    from livermet.calculators import describe_param
 
-    alts = alternatives(calc)
     rows = []
     for p in calc.params:
         if p.group:
