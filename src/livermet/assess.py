@@ -776,7 +776,9 @@ def _run_decision(case: Case, scores: Mapping[str, Any]) -> tuple[Any, dict[str,
     if hook is None:
         return None, {}
     decision = hook(case, scores)
-    data = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision)
+    data = _to_plain(decision)
+    if not isinstance(data, dict):
+        data = {"decision": data}
     return decision, data
 
 
@@ -824,7 +826,7 @@ def assess_case(
         if isinstance(case, Path) or ("\n" not in case and not case.lstrip().startswith("{")):
             base_dir = Path(case).resolve().parent
     if isinstance(case, Case):
-        data: Mapping[str, Any] = case.model_dump(mode="json", exclude_unset=True)
+        data: Mapping[str, Any] = case.model_dump(mode="json")
     else:
         data = read_case_data(case)
 

@@ -230,7 +230,15 @@ def render_assessment(assessment: Any) -> None:
         out.print("[dim]Not applicable: " + ", ".join(assessment.not_applicable) + "[/]")
     options = assessment.extras.get("options")
     if options:
-        _render_options(options)
+        render = (_optional_hook("livermet.decision", "render_options")
+                  if assessment.decision is not None else None)
+        if render is not None:
+            out.print(render(assessment.decision, width=_width()))
+        else:
+            _render_options(options)
+    intent = assessment.extras.get("treatment_intent")
+    if intent:
+        out.print(f"Treatment intent (decision support): [bold]{intent}[/]", highlight=False)
     out.print(f"[dim]{NOT_A_DEVICE}[/]")
 
 
