@@ -249,3 +249,13 @@ def test_imaging_hook_fills_volumetry(monkeypatch, tmp_path):
     assert any("volumetry.tumour_ml" in w for w in a.warnings)  # typed 45, imaging 100
     assert assess_case(path, imaging=False, decision=False).scores["sflr"].value == \
         pytest.approx(38.6, abs=0.05)
+
+
+def test_real_decision_layer_adds_options_when_installed():
+    decision = pytest.importorskip("livermet.decision")
+    if not hasattr(decision, "assess_options"):
+        pytest.skip("decision layer not installed")
+    d = assess_case(demo_case_path()).to_dict()
+    assert {"case_id", "scores", "warnings", "missing", "options"} <= set(d)
+    assert all("code" in o and "status" in o for o in d["options"])
+    json.dumps(d)
