@@ -78,6 +78,8 @@ def test_describe_without_params():
     (["meld", "bilirubin", "inr=1"], "key=value"),
     (["albi", "bilirubin=1 parsec", "albumin=4"], "bilirubin"),
     (["nosuch", "a=1"], "nosuch"),
+    (["meld", "bilirubin=[bold]x[/]", "inr=1", "creatinine=1"], "[bold]x[/]"),  # no markup crash
+    (["meld", "bilirubin=1", "bilirubin=2", "inr=1", "creatinine=1"], "given twice"),
 ])
 def test_bad_input_exits_2_naming_the_field(args, fragment):
     r = invoke(*args)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, List, NoReturn, Optional
 
 import typer
 
-from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
+from livermet.cli.common import JSON_OPTION, err, out, print_json
+from livermet.cli.common import fail as _fail
+
+
+def fail(message: str, hint: str | None = None) -> NoReturn:
+    """common.fail with Rich markup escaped (user values may contain '[')."""
+    from rich.markup import escape
+
+    _fail(escape(message), hint=escape(hint) if hint else None)
 
 CALC_HELP = """Run a clinical calculator.
 
-  livermet calc --list                     all calculators
-  livermet calc NAME                       what NAME needs (parameters, units, sources)
-  livermet calc NAME key=value ... [--json]
+`livermet calc --list`: all calculators.
 
-Values take the parameter's canonical unit, or a unit suffix that converts:
-  livermet calc meld_na bilirubin=34umol/L inr=1.4 creatinine=90umol/L sodium=131
+`livermet calc NAME`: what NAME needs (parameters, units, sources).
+
+`livermet calc NAME key=value ... [--json]`: run it.
+
+Values take the parameter's canonical unit, or a unit suffix that converts, e.g.
+`livermet calc meld_na bilirubin=34umol/L inr=1.4 creatinine=90umol/L sodium=131`.
 """
 
 
@@ -57,7 +67,17 @@ def _describe(calc: Any) -> dict[str, Any]:
     }
 
 
+def _short_citation(citation: str) -> str:
+    """'Johnson PJ, et al. J Clin Oncol 2015;33:550' -> 'Johnson 2015' (for narrow tables)."""
+    import re
+
+    year = re.search(r"\b(1[89]\d\d|20\d\d)\b", citation)
+    first = re.split(r"[ ,.:]", citation.strip(), maxsplit=1)[0]
+    return f"{first} {year.group(1)}" if year else citation.split(":")[0][:24]
+
+
 def _print_list(as_json: bool) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from livermet.calculators import list_calculators
@@ -78,14 +98,17 @@ def _print_list(as_json: bool) -> None:
     table.add_column("unit", no_wrap=True)
     table.add_column("source", style="dim")
     for c in calcs:
-        params = ", ".join(p.name if (p.required or p.group) else f"[{p.name}]" for p in c.params)
-        table.add_row(c.name, c.title, params, c.unit or "-", c.sources[0].citation if c.sources else "")
+        params = escape(", ".join(p.name if (p.required or p.group) else f"[{p.name}]"
+                                  for p in c.params))
+        cites = ", ".join(dict.fromkeys(_short_citation(x.citation) for x in c.sources[:2]))
+        table.add_row(c.name, c.title, params, c.unit or "-", cites)
     out.print(table)
-    out.print("[dim]`livermet calc NAME` shows a calculator's parameters; [name] = optional.[/]")
+    out.print("[dim]`livermet calc NAME` shows a calculator's parameters; \\[name] = optional.[/]")
 
 
 def _print_description(calc: Any, as_json: bool) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from livermet.calculators import alternatives
 
@@ -98,18 +121,19 @@ def _print_description(calc: Any, as_json: bool) -> None:
     table.add_column("needed")
     table.add_column("meaning", style="dim")
     for row in _param_rows(calc):
-        table.add_row(row["name"], row["accepts"], row["need"], row["help"])
+        table.add_row(*(Text(str(row[k])) for k in ("name", "accepts", "need", "help")))
     out.print(table)
     for alt, sets in alternatives(calc).items():
         out.print(f"Alternative '{alt}': give " + " or ".join("+".join(n) for n in sets.values()),
                   highlight=False)
     out.print("Units: a value may carry a unit that converts, e.g. bilirubin=34umol/L.",
               highlight=False)
-    out.print("Sources: " + "; ".join(str(s) for s in calc.sources), highlight=False)
+    out.print(Text("Sources: " + "; ".join(str(s) for s in calc.sources)), highlight=False)
     if calc.examples:
         ex = calc.examples[0]
         args = " ".join(f"{k}={v}" for k, v in ex.inputs.items())
-        out.print(f"Example: [bold]livermet calc {calc.name} {args}[/]", highlight=False)
+        out.print(Text.assemble("Example: ", (f"livermet calc {calc.name} {args}", "bold")),
+                  highlight=False)
 
 
 def _short(v: Any) -> str:
@@ -122,27 +146,28 @@ def _short(v: Any) -> str:
 def _print_result(result: Any) -> None:
     from rich.panel import Panel
     from rich.table import Table
+    from rich.text import Text
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
     value = f"{result.value}" + (f" {result.unit}" if result.unit and result.unit != "score" else "")
-    grid.add_row("value", f"[bold green]{value}[/]")
+    grid.add_row("value", Text(value, style="bold green"))
     if result.category is not None:
-        grid.add_row("category", f"[bold]{result.category}[/]")
-    grid.add_row("inputs", ", ".join(f"{k}={_short(v)}" for k, v in result.inputs.items()))
-    grid.add_row("formula", result.formula)
+        grid.add_row("category", Text(str(result.category), style="bold"))
+    grid.add_row("inputs", Text(", ".join(f"{k}={_short(v)}" for k, v in result.inputs.items())))
+    grid.add_row("formula", Text(result.formula))
     for i, note in enumerate(result.notes):
-        grid.add_row("notes" if i == 0 else "", f"- {note}")
+        grid.add_row("notes" if i == 0 else "", Text(f"- {note}"))
     for i, s in enumerate(result.sources):
-        grid.add_row("sources" if i == 0 else "", str(s))
+        grid.add_row("sources" if i == 0 else "", Text(str(s)))
     failed = result.details.get("failed") if hasattr(result.details, "get") else None
     if failed:
         grid.add_row("failed", ", ".join(failed))
     unknown = result.details.get("not_assessable") if hasattr(result.details, "get") else None
     if unknown:
         grid.add_row("not assessable", ", ".join(unknown))
-    out.print(Panel(grid, title=f"[bold]{result.name}[/]", expand=False), highlight=False)
+    out.print(Panel(grid, title=Text(result.name, style="bold"), expand=False), highlight=False)
 
 
 def _parse_pairs(name: str, pairs: list[str]) -> dict[str, str]:
