@@ -36,7 +36,7 @@ ICG_SOURCE = Source("ICG clearance kinetics: R15 = 100 exp(-15 k) (calculators.m
 ICG_R15_MINUTES = 15.0  # retention measured 15 minutes after injection
 ICG_R15_NORMAL_MAX = 10.0  # R15 < 10% is normal (calculators.md section 2)
 
-YOKOYAMA_2010 = Source("Yokoyama Y, Nagino M, et al. Br J Surg 2010;97:1260", doi="10.1002/bjs.7084")
+YOKOYAMA_2010 = Source("Yokoyama Y, Nagino M, et al. Br J Surg 2010;97:1260")
 ICGK_F_MIN = 0.05  # below 0.05: high risk of post-hepatectomy mortality (Yokoyama 2010)
 
 # --- Makuuchi ------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ MAKUUCHI_R15_BANDS = (
 )
 
 # --- Child-Pugh ----------------------------------------------------------------------------
-PUGH_1973 = Source("Pugh RNH, et al. Br J Surg 1973;60:646", doi="10.1002/bjs.1800600817")
+PUGH_1973 = Source("Pugh RNH, et al. Br J Surg 1973;60:646")
 # Middle bands are inclusive at both ends (calculators.md section 2):
 CP_BILI_LOW, CP_BILI_HIGH = 2.0, 3.0  # mg/dL: < 2 -> 1; 2-3 -> 2; > 3 -> 3
 CP_ALB_LOW, CP_ALB_HIGH = 2.8, 3.5  # g/dL: > 3.5 -> 1; 2.8-3.5 -> 2; < 2.8 -> 3
@@ -70,7 +70,7 @@ KAMATH_2001 = Source("Kamath PS, et al. Hepatology 2001;33:464 (OPTN form, polic
                      doi="10.1053/jhep.2001.22172")
 OPTN_2016 = Source("OPTN/UNOS policy 9.1, MELD-Na (2016)")
 KIM_2008 = Source("Kim WR, et al. N Engl J Med 2008;359:1018", doi="10.1056/NEJMoa0801209")
-KIM_2021 = Source("Kim WR, et al. Gastroenterology 2021;161:1887", doi="10.1053/j.gastro.2021.08.050")
+KIM_2021 = Source("Kim WR, et al. Gastroenterology 2021;161:1887")
 MELD_COEF_CR, MELD_COEF_BILI, MELD_COEF_INR, MELD_CONST = 0.957, 0.378, 1.120, 0.643  # Kamath/OPTN
 MELD_LAB_FLOOR = 1.0  # lab values below 1.0 are set to 1.0 (OPTN)
 MELD_CR_CAP = 4.0  # creatinine capped at 4.0 mg/dL, and set to 4.0 with dialysis (OPTN)

@@ -22,18 +22,18 @@ from livermet.calculators.runner import prepare
 
 DOMAIN = "prognosis"
 
-FONG_1999 = Source("Fong Y, et al. Ann Surg 1999;230:309", doi="10.1097/00000658-199909000-00004")
+FONG_1999 = Source("Fong Y, et al. Ann Surg 1999;230:309")
 FONG_DFI_MONTHS = 12  # disease-free interval < 12 months (synchronous counts) -> 1 point
 FONG_LESIONS = 1  # more than one tumour -> 1 point
 FONG_DIAMETER_MM = 50.0  # largest > 5 cm -> 1 point
 FONG_CEA = 200.0  # CEA > 200 ng/mL -> 1 point
 FONG_LOW_MAX = 2  # 0-2 low risk, 3-5 high risk
 
-SASAKI_2018 = Source("Sasaki K, et al. Ann Surg 2018;267:132", doi="10.1097/SLA.0000000000002064")
+SASAKI_2018 = Source("Sasaki K, et al. Ann Surg 2018;267:132")
 TBS_ZONE_1_BELOW = 3.0  # zone 1: TBS < 3
 TBS_ZONE_3_FROM = 9.0  # zone 2: 3 <= TBS < 9; zone 3: TBS >= 9
 
-MARGONIS_2018 = Source("Margonis GA, et al. Br J Surg 2018;105:1210", doi="10.1002/bjs.10838")
+MARGONIS_2018 = Source("Margonis GA, et al. Br J Surg 2018;105:1210")
 GAME_CEA = 20.0  # CEA >= 20 ng/mL -> 1 point
 GAME_TBS_MID, GAME_TBS_HIGH = 3.0, 9.0  # TBS 3-8 -> 1 point, >= 9 -> 2 points
 GAME_EXTRAHEPATIC_POINTS = 2

@@ -22,7 +22,7 @@ RECIST_PR_DECREASE = 30.0  # PR: >= 30% decrease of the sum from baseline
 RECIST_PD_INCREASE = 20.0  # PD: >= 20% increase over the nadir ...
 RECIST_PD_ABSOLUTE_MM = 5.0  # ... and >= 5 mm absolute increase
 
-CHOI_2007 = Source("Choi H, et al. J Clin Oncol 2007;25:1753", doi="10.1200/JCO.2006.07.3049")
+CHOI_2007 = Source("Choi H, et al. J Clin Oncol 2007;25:1753")
 CHOI_SIZE = 10.0  # PR: >= 10% size decrease; PD: >= 10% size increase
 CHOI_DENSITY = 15.0  # PR: >= 15% density (HU) decrease
 

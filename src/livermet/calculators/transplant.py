@@ -24,7 +24,7 @@ from livermet.calculators.runner import prepare
 
 DOMAIN = "transplant"
 
-MAZZAFERRO_2007 = Source("Mazzaferro V, et al. J Hepatol 2007;47:460", doi="10.1016/j.jhep.2007.07.004")
+MAZZAFERRO_2007 = Source("Mazzaferro V, et al. J Hepatol 2007;47:460")
 REVIEW_TRANSPLANT = review("Liver Transplantation", 45)
 MILAN_KI67_BELOW = 10.0  # Ki-67 < 10% (low grade, well differentiated)
 MILAN_INVOLVEMENT_BELOW = 50.0  # liver involvement < 50%
@@ -32,7 +32,7 @@ MILAN_STABLE_MONTHS = 6.0  # stable disease or response >= 6 months
 MILAN_AGE_BELOW = 55.0  # age < 55 (relative; later series used 60)
 MILAN_AGE_LATER = 60.0
 
-ADAM_2024 = Source("Adam R, et al. Lancet 2024;404:1107 (TRANSMET)", doi="10.1016/S0140-6736(24)01595-2")
+ADAM_2024 = Source("Adam R, et al. Lancet 2024;404:1107 (TRANSMET)")
 TRANSMET_AGE_MIN, TRANSMET_AGE_MAX = 18.0, 65.0  # age 18-65
 TRANSMET_ECOG_MAX = 1  # ECOG 0-1
 TRANSMET_CHEMO_MONTHS_MIN = 3.0  # response or stability for >= 3 months of chemotherapy

@@ -42,7 +42,7 @@ DUBOIS_WEIGHT_EXPONENT = 0.425
 DUBOIS_HEIGHT_EXPONENT = 0.725
 
 # --- Standardised total liver volume (mL from BSA in m^2) --------------------------------
-VAUTHEY_2002 = Source("Vauthey JN, et al. Liver Transpl 2002;8:233", doi="10.1053/jlts.2002.31654")
+VAUTHEY_2002 = Source("Vauthey JN, et al. Liver Transpl 2002;8:233")
 URATA_1995 = Source("Urata K, et al. Hepatology 1995;21:1317")
 HEINEMANN_1999 = Source("Heinemann A, et al. Liver Transpl Surg 1999;5:366")
 JOHNSON_2005 = Source("Johnson TN, et al. Liver Transpl 2005;11:1481")
@@ -67,8 +67,8 @@ SLV_WORDS = {
 }
 
 # --- sFLR thresholds (percent), from the primary literature (calculators.md section 1) ----
-VAUTHEY_2000 = Source("Vauthey JN, et al. Surgery 2000;127:512", doi="10.1067/msy.2000.105294")
-KISHI_2009 = Source("Kishi Y, et al. Ann Surg 2009;250:540", doi="10.1097/SLA.0b013e3181b674df")
+VAUTHEY_2000 = Source("Vauthey JN, et al. Surgery 2000;127:512")
+KISHI_2009 = Source("Kishi Y, et al. Ann Surg 2009;250:540")
 SHINDOH_2013_ASO = Source("Shindoh J, et al. Ann Surg Oncol 2013;20:2493")
 KUBOTA_1997 = Source("Kubota K, et al. Hepatology 1997;26:1176")
 REVIEW_FLR = review("Surgical Resection", 38)
@@ -85,7 +85,7 @@ REVIEW_INSUFFICIENT = 25.0  # the review calls a remnant of about 25% of the liv
 CHEMOTHERAPY_PROLONGED_WEEKS = 12  # Shindoh 2013: "prolonged" = more than 12 weeks
 
 # --- Kinetic growth rate after PVE --------------------------------------------------------
-SHINDOH_2013_JACS = Source("Shindoh J, et al. J Am Coll Surg 2013;216:201", doi="10.1016/j.jamcollsurg.2012.10.018")
+SHINDOH_2013_JACS = Source("Shindoh J, et al. J Am Coll Surg 2013;216:201")
 KGR_MIN = 2.0  # %/week; below it, PHLI 21.6% vs 0% (Shindoh 2013, JACS)
 
 
