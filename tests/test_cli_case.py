@@ -176,3 +176,11 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert json.loads(bad.stdout)["valid"] is False
+
+
+def test_case_from_standard_input(runner):
+    result = runner.invoke(app, ["assess", "-", "--json"], input=json.dumps(DEMO))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scores"]["child_pugh"]["value"] == 5
+    bad = runner.invoke(app, ["validate", "-"], input="id: x\nlabs: {albumin: 41}\n")
+    assert bad.exit_code == 2 and "labs.albumin" in bad.stdout

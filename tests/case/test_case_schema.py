@@ -61,6 +61,6 @@ def test_schema_contains_every_contract_field_with_units():
     walk(DEMO, schema, "")
     labs = schema["$defs"]["Labs"]["properties"]
     assert labs["bilirubin"]["x-canonical-unit"] == "mg/dL"
-    assert "umol/l" in labs["bilirubin"]["x-accepted-units"]
+    assert "umol/L" in labs["bilirubin"]["x-accepted-units"]
     assert "g/dL" in labs["albumin"]["description"]
     assert "cm" in schema["$defs"]["Patient"]["properties"]["height_cm"]["description"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from livermet import units
 from livermet.case.model import Case
+from livermet.case.validate import accepted_units
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -41,5 +42,5 @@ def case_json_schema() -> dict[str, Any]:
         if name in labs:
             q = units.QUANTITIES[quantity]
             labs[name]["x-canonical-unit"] = q.canonical
-            labs[name]["x-accepted-units"] = sorted({u for u in q.factors if u})
+            labs[name]["x-accepted-units"] = accepted_units(quantity)
     return schema

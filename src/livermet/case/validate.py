@@ -480,10 +480,30 @@ def _unit_owner(unit: str) -> list[str]:
     return owners
 
 
-def _accepted_units(quantity: str) -> str:
+# livermet.units keeps unit spellings normalised (lower case, no ^); show them as labs write them.
+_UNIT_DISPLAY = {
+    "mg/dl": "mg/dL", "mg/l": "mg/L", "umol/l": "umol/L", "mmol/l": "mmol/L", "g/dl": "g/dL",
+    "g/l": "g/L", "meq/l": "mEq/L", "ng/ml": "ng/mL", "ug/l": "ug/L", "pg/ml": "pg/mL",
+    "109/l": "10^9/L", "10e9/l": "10E9/L", "/nl": "/nL", "103/ul": "10^3/uL", "k/ul": "K/uL",
+    "/ul": "/uL", "%": "%", "percent": "percent", "pct": "pct", "1": "1", "ratio": "ratio",
+}
+
+
+def display_unit(unit: str) -> str:
+    """A normalised unit spelling as a laboratory writes it (``umol/l`` -> ``umol/L``)."""
+    return _UNIT_DISPLAY.get(unit, unit)
+
+
+def accepted_units(quantity: str) -> list[str]:
+    """Units that convert to ``quantity``, canonical first, as a laboratory writes them."""
     q = units.QUANTITIES[quantity]
-    names = [q.canonical] + sorted({k for k in q.factors if k and not units_equal(k, q.canonical)})
-    return ", ".join(names)
+    others = sorted({display_unit(k) for k in q.factors if k and not units_equal(k, q.canonical)}
+                    - {q.canonical})
+    return [q.canonical] + others
+
+
+def _accepted_units(quantity: str) -> str:
+    return ", ".join(accepted_units(quantity))
 
 
 # ----------------------------------------------------------------------------------------

@@ -61,12 +61,19 @@ def _problem_table(problems: list[Any], title: str | None = None) -> Any:
     return table
 
 
-def _read_or_fail(path: Path) -> dict[str, Any]:
-    from livermet.case import CaseError, read_case_data
+def _read_case(path: Path, json_mode: bool) -> dict[str, Any]:
+    """The raw case from a file, or from standard input when the path is ``-``."""
+    from livermet.case import CaseError, parse_case_text, read_case_data
 
     try:
+        if str(path) == "-":
+            import sys
+
+            return parse_case_text(sys.stdin.read(), source="<stdin>")
         return read_case_data(path)
     except CaseError as exc:
+        if json_mode:
+            _fail_json(str(exc), [_load_error_json(exc)], hint=getattr(exc, "hint", None))
         fail(str(exc), hint=getattr(exc, "hint", None))
 
 
@@ -277,18 +284,14 @@ def schema_cmd(
 
 
 def validate_cmd(
-    case: Path = typer.Argument(..., help="Case file (.json, .yaml or .yml).", show_default=False),
+    case: Path = typer.Argument(
+        ..., help="Case file (.json, .yaml or .yml); - reads standard input.", show_default=False),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Check a case: every problem at once. Exit 0 when valid (warnings allowed), 2 when not."""
-    from livermet.case import CaseError, read_case_data, validate_case
+    from livermet.case import validate_case
 
-    try:
-        data = read_case_data(case)
-    except CaseError as exc:
-        if json_out:
-            _fail_json(str(exc), [_load_error_json(exc)], hint=getattr(exc, "hint", None))
-        fail(str(exc), hint=getattr(exc, "hint", None))
+    data = _read_case(case, json_out)
     report = validate_case(data)
     if json_out:
         print_json(report.to_dict())
@@ -309,17 +312,15 @@ def validate_cmd(
 
 
 def assess_cmd(
-    case: Path = typer.Argument(..., help="Case file (.json, .yaml or .yml).", show_default=False),
+    case: Path = typer.Argument(
+        ..., help="Case file (.json, .yaml or .yml); - reads standard input.", show_default=False),
     json_out: bool = JSON_OPTION,
     no_imaging: bool = typer.Option(False, "--no-imaging", help="Use the typed-in volumetry; do not read images."),
 ) -> None:
     """Validate a case and compute every score its data allows (and treatment options)."""
-    if not case.exists():
-        msg = f"{case}: file not found"
-        if json_out:
-            _fail_json(msg, hint="check the path")
-        fail(msg, hint="check the path (relative to the current directory)")
-    assessment = _assess_or_fail(case, json_out, imaging=not no_imaging)
+    data = _read_case(case, json_out)
+    base_dir = Path.cwd() if str(case) == "-" else case.resolve().parent
+    assessment = _assess_or_fail(data, json_out, base_dir=base_dir, imaging=not no_imaging)
     if json_out:
         print_json(assessment.to_dict())
         return
