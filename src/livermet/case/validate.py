@@ -35,7 +35,7 @@ import datetime as _dt
 import difflib
 import math
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from livermet import units
