@@ -156,11 +156,15 @@ class Plane:
     def signed_distance(self, p: np.ndarray) -> np.ndarray:
         return (np.asarray(p, dtype=float) - self.point) @ self.normal
 
-    def oriented_towards(self, ref: np.ndarray, what: str) -> "Plane":
-        """The same plane with its normal pointing to the side of ``ref`` (error if on it)."""
+    def oriented_towards(self, ref: np.ndarray, key: str, plane_name: str) -> "Plane":
+        """The same plane with its normal pointing to the side of ``ref`` (the mean of the
+        ``key`` landmarks); an error when ``ref`` lies on the plane (side undecidable)."""
         d = float(self.signed_distance(ref))
         if abs(d) < _MIN_SIDE_MM:
-            raise ImagingInputError("landmarks", what, f"points at least {_MIN_SIDE_MM} mm off the plane that decides the side")
+            raise ImagingInputError(
+                f"landmarks.{key}", f"points {abs(d):.1f} mm from the {plane_name} plane",
+                f"points at least {_MIN_SIDE_MM} mm off that plane, to tell its sides apart",
+            )
         return self if d > 0 else Plane(self.point, -self.normal)
 
 
@@ -237,13 +241,13 @@ def couinaud_planes(landmarks: dict[str, Any]) -> CouinaudPlanes:
     pb = lm["portal_bifurcation"]
 
     middle = _vein_plane(lm["middle_hepatic_vein"], centre, axis, "middle_hepatic_vein").oriented_towards(
-        rhv_c, "right_hepatic_vein (on the middle hepatic vein plane)")
+        rhv_c, "right_hepatic_vein", "middle hepatic vein")
     right = _vein_plane(lm["right_hepatic_vein"], centre, axis, "right_hepatic_vein").oriented_towards(
-        mhv_c, "middle_hepatic_vein (on the right hepatic vein plane)")
+        mhv_c, "middle_hepatic_vein", "right hepatic vein")
     left = _vein_plane(lm["left_hepatic_vein"], centre, axis, "left_hepatic_vein").oriented_towards(
-        uf_c, "umbilical_fissure (on the left hepatic vein plane)")
+        uf_c, "umbilical_fissure", "left hepatic vein")
     fissure = _fissure_plane(lm["umbilical_fissure"], axis).oriented_towards(
-        mhv_c, "middle_hepatic_vein (on the umbilical fissure plane)")
+        mhv_c, "middle_hepatic_vein", "umbilical fissure")
     portal = Plane(pb, axis)
 
     to_ivc = _horizontal(centre - pb, axis)[0]
