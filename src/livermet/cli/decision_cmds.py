@@ -55,7 +55,7 @@ def _print_explain(d: dict) -> None:
             text += f"\n  {key} = {t['value']:g} {t['unit']}"
             if t.get("also"):
                 text += f" ({t['also']})"
-        rules.add_row(r["effect"], text, f"[{r['basis']}] " + "; ".join(r["sources"]))
+        rules.add_row(r["effect"], text, f"({r['basis']}) " + "; ".join(r["sources"]))
     out.print(rules)
     if d["evidence"]:
         out.print("[bold]Evidence[/]")

@@ -250,21 +250,32 @@ def _compute_missing_scores(case: Any, f: "Facts", scores: dict[str, Score]) -> 
             scores[name] = Score.of(name, run(name, inputs))  # type: ignore[assignment]
         except (CalculatorInputError, KeyError, TypeError, ValueError) as exc:
             warnings.append(f"{name} not computed: {exc}")
-    # After PVE: KGR from the two remnant measurements.
+    # After portal vein embolisation: the remnant measured again (sFLR after PVE, KGR).
     v = case.volumetry
-    if "kgr" not in scores and v.remnant_ml_after_pve is not None and v.weeks_since_pve \
-            and "sflr" in scores and scores["sflr"] is not None:
-        before = scores["sflr"].value
-        after_inputs = dict(_calc_inputs(case, f).get("sflr", {}))
-        if after_inputs and before is not None:
-            after_inputs["remnant_ml"] = v.remnant_ml_after_pve
-            try:
-                after = run("sflr", after_inputs).value
-                scores["kgr"] = Score.of("kgr", run("kgr", {"sflr_before": before,
-                                                            "sflr_after": after,
-                                                            "weeks": v.weeks_since_pve}))
-            except (CalculatorInputError, KeyError, TypeError, ValueError) as exc:
-                warnings.append(f"kgr not computed: {exc}")
+    sflr_in = _calc_inputs(case, f).get("sflr")
+    if v.remnant_ml_after_pve is not None and sflr_in and "sflr_after_pve" not in scores:
+        try:
+            scores["sflr_after_pve"] = Score.of(  # type: ignore[assignment]
+                "sflr_after_pve", run("sflr", {**sflr_in, "remnant_ml": v.remnant_ml_after_pve}))
+        except (CalculatorInputError, KeyError, TypeError, ValueError) as exc:
+            warnings.append(f"sFLR after PVE not computed: {exc}")
+    before, after = scores.get("sflr"), scores.get("sflr_after_pve")
+    if "kgr" not in scores and v.weeks_since_pve and before is not None and after is not None:
+        try:
+            scores["kgr"] = Score.of("kgr", run("kgr", {  # type: ignore[assignment]
+                "sflr_before": before.value, "sflr_after": after.value,
+                "weeks": v.weeks_since_pve}))
+        except (CalculatorInputError, KeyError, TypeError, ValueError) as exc:
+            warnings.append(f"kgr not computed: {exc}")
+    # ICGK-F from ICG-R15 and the remnant fraction.
+    rem = scores.get("sflr_after_pve") or scores.get("sflr")
+    if "icgk_f" not in scores and f.icg_r15 is not None and rem is not None and \
+            rem.value is not None:
+        try:
+            scores["icgk_f"] = Score.of("icgk_f", run("icgk_f", {  # type: ignore[assignment]
+                "icg_r15": f.icg_r15, "remnant_percent": rem.value}))
+        except (CalculatorInputError, KeyError, TypeError, ValueError) as exc:
+            warnings.append(f"icgk_f not computed: {exc}")
     return warnings
 
 

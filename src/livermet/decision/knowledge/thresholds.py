@@ -132,6 +132,10 @@ _ALL = [
               "age must be below this (relative; later series used 60)",
               (S.R_TRANSPLANT, S.MAZZAFERRO_2007), "review",
               also="calculators.md: relative criterion, later series used 60"),
+    Threshold("milan_age_relative_max", 60.0, "years",
+              "age from which transplant for NET is not offered: the review's 55 is relative, "
+              "later series used 60",
+              (S.MAZZAFERRO_2007,), "primary", also="calculators.md section 4"),
     Threshold("milan_stable_months", 6.0, "months",
               "primary resected and stable disease for at least this long before transplant",
               (S.R_TRANSPLANT, S.MAZZAFERRO_2007), "review"),

@@ -61,6 +61,10 @@ class Builder:
         return any(r.effect == "excludes" for r in self.reasons)
 
     def done(self, recommend: bool = False, intent: str | None = None) -> OptionAssessment:
+        if not self.reasons:
+            fields = ", ".join(m.field for m in self.missing) or "case data"
+            self.add(f"Not assessable from the case: missing {fields}", "against", S.JUDGEMENT,
+                     criterion="missing")
         return OptionAssessment(
             code=self.code,
             title=self.spec.title,
@@ -145,7 +149,7 @@ def gate_decompensation_regional(b: Builder, f: Facts) -> None:
     """Arterial/regional therapies with a failing liver (livermet convention, see knowledge)."""
     cp = f.score("child_pugh")
     if f.ascites == "refractory":
-        b.add("Refractory ascites: decompensated liver, arterial/regional liver therapy not "
+        b.add("Refractory ascites: decompensated liver, liver-directed therapy not "
               "suitable (liver failure is a reported complication)", "excludes", S.JUDGEMENT,
               S.R_TACE, criterion="ascites")
     if cp is not None and cp.category == "C":
@@ -155,12 +159,12 @@ def gate_decompensation_regional(b: Builder, f: Facts) -> None:
     if f.bilirubin is None:
         b.need("labs.bilirubin", "liver function limits arterial therapy")
     elif f.bilirubin >= th(key):
-        b.add(f"Bilirubin {num(f.bilirubin)} mg/dL >= {fmt(key)}: hepatology review before any "
-              "arterial therapy", "caution", *_threshold_sources(key), criterion=key)
+        b.add(f"Bilirubin {num(f.bilirubin)} mg/dL >= {fmt(key)}: hepatology review before "
+              "liver-directed therapy", "caution", *_threshold_sources(key), criterion=key)
 
 
 def resectable_first(b: Builder, ctx: Context) -> None:
-    for code in ("resection", "transplant"):
+    for code in ("resection",):
         o = ctx.get(code)
         if o is not None and o.status == "recommended":
             b.add(f"{o.title} is recommended: palliative liver-directed therapy is kept for "

@@ -204,6 +204,9 @@ def best_supportive_care(f: Facts, ctx: Context) -> OptionAssessment:
     b = Builder("best_supportive_care")
     k = "ecog_supportive"
     active = [c for c, o in ctx.items() if o.status != "not_suitable"]
+    curative_recommended = [c for c in curative_open(ctx) if ctx[c].status == "recommended"]
+    cp = f.score("child_pugh")
+    decompensated = f.ascites == "refractory" or (cp is not None and cp.category == "C")
     recommend = False
     if f.ecog is not None and f.ecog >= th(k):
         b.add(f"ECOG {f.ecog} >= {fmt(k)}: supportive care leads the plan", "supports",
@@ -213,17 +216,18 @@ def best_supportive_care(f: Facts, ctx: Context) -> OptionAssessment:
         b.add("No active treatment is suitable: supportive care", "supports", S.R_CONCLUSIONS,
               criterion="no_active_option")
         recommend = True
-    elif f.ascites == "refractory" and not curative_open(ctx):
-        b.add("Refractory ascites without a curative option: supportive care leads",
-              "supports", S.R_CONCLUSIONS, S.JUDGEMENT, criterion="ascites")
+    elif decompensated and not curative_recommended:
+        what = "Refractory ascites" if f.ascites == "refractory" else "Child-Pugh C"
+        b.add(f"{what} (decompensated liver) without a recommended curative option: supportive "
+              "care leads", "supports", S.R_CONCLUSIONS, S.JUDGEMENT, criterion="decompensated")
         recommend = True
-    elif curative_open(ctx) and f.ecog is not None:
-        b.add(f"Curative-intent options open ({', '.join(curative_open(ctx))}) in a fit "
+    elif curative_recommended and f.ecog is not None:
+        b.add(f"Curative-intent option recommended ({', '.join(curative_recommended)}) in a fit "
               "patient: supportive care accompanies treatment but is not the plan", "excludes",
               S.R_CONCLUSIONS, S.JUDGEMENT, criterion="curative_open")
     else:
-        b.add("Palliative setting: symptom control and quality of life alongside any "
-              "treatment", "supports", S.R_CONCLUSIONS)
+        b.add("Symptom control and quality of life alongside any treatment under discussion",
+              "supports", S.R_CONCLUSIONS)
         if f.ecog is None:
             b.need("patient.ecog", "ECOG 3-4 makes supportive care the plan")
     return b.done(recommend, intent="palliative")

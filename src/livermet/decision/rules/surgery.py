@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from livermet.decision.facts import ALL_SEGMENTS, Facts
 from livermet.decision.findings import Missing, OptionAssessment, Reason
 from livermet.decision.rules.base import (
-    S, Builder, Context, fmt, gate_ecog, gate_extrahepatic_any, gate_extrahepatic_curative,
+    S, Builder, Context, fmt, gate_decompensation_regional, gate_ecog, gate_extrahepatic_any, gate_extrahepatic_curative,
     gate_pattern, num, site_name, th, tsrc,
 )
 
@@ -30,6 +30,10 @@ class LiverAnalysis:
     feasibility_reasons: list[Reason] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
     kgr: float | None = None
+    sflr_before: float | None = None
+    icgkf: list[Reason] = field(default_factory=list)  # upfront remnant (or after PVE)
+    icgkf_low: bool = False
+    after_pve: bool = False
 
 
 def _r(text: str, effect: str, *sources, criterion: str | None = None) -> Reason:
@@ -90,11 +94,12 @@ def analyse(f: Facts) -> LiverAnalysis:
     if icgkf is not None and icgkf.value is not None:
         key = "icgk_f_min"
         if float(icgkf.value) < th(key):
-            a.exclusions.append(_r(f"ICGK-F {num(float(icgkf.value))} < {th(key):g}: high "
+            a.icgkf_low = True
+            a.icgkf.append(_r(f"ICGK-F {num(float(icgkf.value))} < {th(key):g}: high "
                                    "mortality after hepatectomy", "excludes", *tsrc(key),
                                    criterion=key))
         else:
-            a.function.append(_r(f"ICGK-F {num(float(icgkf.value))} >= {th(key):g}", "supports",
+            a.icgkf.append(_r(f"ICGK-F {num(float(icgkf.value))} >= {th(key):g}", "supports",
                                  *tsrc(key), criterion=key))
     # --- FLR adequacy for the liver's condition -------------------------------------------
     _flr(f, a)
@@ -123,9 +128,16 @@ def _flr(f: Facts, a: LiverAnalysis) -> None:
             a.missing.append(Missing("liver.chemotherapy_weeks", "> 12 weeks of chemotherapy "
                                      "raises the sFLR minimum to 30%"))
     sc = f.score("sflr")
+    after = f.score("sflr_after_pve")
     kg = f.score("kgr")
     if kg is not None and kg.value is not None:
         a.kgr = float(kg.value)
+    if sc is not None and sc.value is not None:
+        a.sflr_before = float(sc.value)
+    if after is not None and after.value is not None:
+        # After PVE the current remnant is the one that counts.
+        sc = after
+        a.after_pve = True
     if sc is None or sc.value is None:
         a.missing.append(Missing("volumetry.remnant_ml", "the sFLR decides whether the remnant "
                                  "is adequate (with total_liver_ml and tumour_ml, or height and "
@@ -133,20 +145,21 @@ def _flr(f: Facts, a: LiverAnalysis) -> None:
         return
     a.sflr = float(sc.value)
     minimum = th(a.sflr_min_key)
+    name = "sFLR after PVE" if a.after_pve else "sFLR"
     if a.sflr < minimum:
         a.flr = "inadequate"
-        a.flr_reasons.append(_r(f"sFLR {num(a.sflr)}% < {fmt(a.sflr_min_key)} required for "
+        a.flr_reasons.append(_r(f"{name} {num(a.sflr)}% < {fmt(a.sflr_min_key)} required for "
                                 f"{condition}", "excludes", *tsrc(a.sflr_min_key),
                                 criterion=a.sflr_min_key))
     elif review_key and a.sflr < th(review_key):
         a.flr = "borderline"
         a.flr_reasons.append(_r(
-            f"sFLR {num(a.sflr)}% >= {fmt(a.sflr_min_key)} required for {condition}, but below "
+            f"{name} {num(a.sflr)}% >= {fmt(a.sflr_min_key)} required for {condition}, but below "
             f"the review's {fmt(review_key)} ({_review_band(review_key)})", "caution",
             *tsrc(a.sflr_min_key), *tsrc(review_key), criterion=review_key))
     else:
         a.flr = "adequate"
-        a.flr_reasons.append(_r(f"sFLR {num(a.sflr)}% >= {fmt(a.sflr_min_key)} required for "
+        a.flr_reasons.append(_r(f"{name} {num(a.sflr)}% >= {fmt(a.sflr_min_key)} required for "
                                 f"{condition}", "supports", *tsrc(a.sflr_min_key),
                                 criterion=a.sflr_min_key))
 
@@ -256,6 +269,11 @@ def resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
         else:
             b.reasons.append(r)
     b.reasons.extend(a.feasibility_reasons)
+    b.reasons.extend(a.icgkf)
+    if a.kgr is not None and a.kgr < th("kgr_min"):
+        b.add(f"KGR {num(a.kgr)}%/week after PVE < {fmt('kgr_min')}: higher risk of liver "
+              "insufficiency even with an adequate volume", "caution", *tsrc("kgr_min"),
+              criterion="kgr_min")
     primary_ok = _primary_reason(b, f, "metastasectomy")
     _common_surgical(b, f, a, "liver resection")
     _progression(b, f)
@@ -280,7 +298,26 @@ def pve_then_resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssess
     b.details.update({"sflr_percent": a.sflr, "kgr": a.kgr})
     if a.feasibility == "not_one_stage":
         b.reasons.extend(a.feasibility_reasons)
-    if a.flr == "unknown":
+    if a.after_pve:
+        b.reasons.extend(a.icgkf)
+    elif a.icgkf_low:
+        b.add(a.icgkf[0].text.split(":")[0] + " with the current remnant: PVE aims to enlarge "
+              "the remnant and its function", "info", *a.icgkf[0].sources, criterion="icgk_f_min")
+    if a.after_pve:
+        b.add(f"PVE done: sFLR {num(a.sflr_before)}% before, {num(a.sflr)}% after", "info",
+              S.R_PVE, criterion="sflr")
+        if a.flr == "adequate":
+            b.add(f"Remnant after PVE adequate (sFLR {num(a.sflr)}% >= "
+                  f"{fmt(a.sflr_min_key)}): complete the resection", "supports",
+                  *tsrc(a.sflr_min_key), criterion=a.sflr_min_key)
+            recommend = a.feasibility in ("one_stage", "unknown") and f.extrahepatic is False \
+                and f.ecog is not None
+        else:
+            b.add(f"Remnant after PVE still {'too small' if a.flr == 'inadequate' else 'borderline'} "
+                  f"(sFLR {num(a.sflr)}%, minimum {fmt(a.sflr_min_key)}): consider ALPPS or "
+                  "other strategies", "against", *tsrc(a.sflr_min_key), S.R_FLR_25,
+                  criterion=a.sflr_min_key)
+    elif a.flr == "unknown":
         b.add("FLR not measured: PVE is indicated only if the remnant is too small", "against",
               S.R_FLR_25, criterion="sflr")
     elif a.flr == "adequate":
@@ -305,7 +342,7 @@ def pve_then_resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssess
         else:
             b.add(f"KGR {num(a.kgr)}%/week after PVE >= {fmt(key)}: proceed to resection",
                   "supports", *tsrc(key), criterion=key)
-    elif a.flr in ("inadequate", "borderline"):
+    elif a.flr in ("inadequate", "borderline") and not a.after_pve:
         b.need("volumetry.remnant_ml_after_pve", "after PVE the KGR (>= 2%/week) decides "
                "whether to resect")
     _primary_reason(b, f, "metastasectomy")
@@ -320,6 +357,9 @@ def two_stage(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
     if not f.segments_known:
         b.add("Lesion segments unknown: cannot tell whether disease is bilobar", "against",
               S.R_TWO_STAGE)
+    elif len(f.lesions) < 2:
+        b.add("Single lesion: two-stage hepatectomy is for multifocal disease (PVE then "
+              "resection if the FLR is small)", "excludes", S.R_TWO_STAGE, criterion="multifocal")
     elif not f.bilobar:
         b.add("Disease confined to one hemiliver: two-stage hepatectomy not needed (PVE then "
               "resection if the FLR is small)", "excludes", S.R_TWO_STAGE, S.JUDGEMENT,
@@ -339,7 +379,12 @@ def two_stage(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
                   f"{', '.join(map(str, sorted(f.segments_involved)))}); {why}: clear the "
                   "future remnant first, PVE, then complete", "supports", S.R_TWO_STAGE,
                   criterion="bilobar")
-            recommend = f.extrahepatic is False and f.ecog is not None and a.flr != "unknown"
+            recommend = f.extrahepatic is False and f.ecog is not None and a.flr != "unknown" \
+                and a.feasibility != "not_one_stage"
+            if a.feasibility == "not_one_stage":
+                b.add("Every segment involved: whether a staged clearance is possible at all is "
+                      "the surgeon's call", "caution", S.R_TWO_STAGE, S.JUDGEMENT,
+                      criterion="free_segments_min")
         else:
             b.add(f"Bilobar disease ({n} lesions); FLR not measured", "against", S.R_TWO_STAGE)
     _primary_reason(b, f, "staged metastasectomy")
@@ -374,6 +419,7 @@ def ablation(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
     gate_extrahepatic_any(b, f, "regional ablation")
     gate_ecog(b, f, "ecog_max_surgery", "ablation")
     gate_pattern(b, f, "ablation")
+    gate_decompensation_regional(b, f)
     best, limit, count_key = "ablation_best_mm", "ablation_max_mm", "ablation_max_count"
     lesions = f.visible_lesions
     sizes_ok = False
@@ -432,6 +478,10 @@ def resection_with_ablation(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionA
     gate_ecog(b, f, "ecog_max_surgery", "resection with ablation")
     gate_pattern(b, f, "resection with ablation")
     b.extend(a.exclusions, a.missing)
+    for r in a.icgkf:
+        if r.effect == "excludes":
+            b.add(r.text.split(":")[0] + " with the volumetry's remnant: ablation may spare more "
+                  "liver than that plan (re-measure)", "against", *r.sources, criterion=r.criterion)
     best = "ablation_best_mm"
     lesions = f.visible_lesions
     if len(lesions) < 2:

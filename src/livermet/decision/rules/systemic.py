@@ -20,7 +20,7 @@ def intent(f: Facts, ctx: Context) -> str:
         return "palliative"
     if f.ecog is not None and f.ecog >= th("ecog_supportive"):
         return "palliative"
-    if any(ctx[c].status == "consider" for c in upfront):
+    if "resection" in ctx and ctx["resection"].status == "consider":
         return "perioperative"
     if f.extrahepatic is False:
         return "conversion"
@@ -163,6 +163,4 @@ def systemic(f: Facts, ctx: Context) -> OptionAssessment:
     else:
         b.add(f"{site_name(site).capitalize()} primary: regimen per the tumour-specific "
               "guideline (not covered by the review)", "info", S.JUDGEMENT)
-    if it == "perioperative" and site != "colorectal" and site != "gist":
-        recommend = False
     return b.done(recommend, intent=it)

@@ -11,7 +11,8 @@ from livermet.decision.findings import OptionAssessment
 from livermet.decision.rules.base import S, Builder, Context, fmt, num, site_name, th, tsrc
 
 
-def _verdict(b: Builder, f: Facts, name: str, passed: bool, checked_all: bool) -> None:
+def _verdict(b: Builder, f: Facts, name: str, passed: bool, checked_all: bool,
+             relative: frozenset[str] = frozenset()) -> None:
     sc = f.score(name)
     if sc is None:
         return
@@ -20,7 +21,10 @@ def _verdict(b: Builder, f: Facts, name: str, passed: bool, checked_all: bool) -
     failed = sc.failed()
     if failed:
         b.details[f"{name}_failed"] = failed
-    if verdict == "not_eligible" and passed:
+    if verdict == "not_eligible" and passed and failed and set(failed) <= relative:
+        b.add(f"{name} calculator flags {', '.join(failed)} (a relative criterion, see above)",
+              "info", S.MAZZAFERRO_2007, criterion=name)
+    elif verdict == "not_eligible" and passed:
         b.add(f"{name} calculator: not eligible ({'; '.join(failed) or 'see calculator'})",
               "excludes", *(S.MAZZAFERRO_2007,) if name == "milan_net" else (S.TRANSMET_2024,),
               criterion=name)
@@ -56,13 +60,16 @@ def _milan(b: Builder, f: Facts, ctx: Context) -> bool:
           f"Liver involvement {num(f.involvement)}% < {fmt(k)}",
           f"Liver involvement {num(f.involvement)}% >= {fmt(k)}: outside the Milan criteria", k)
     k = "milan_age_max"
-    if f.age is not None and th(k) <= f.age < 60:
+    relative: frozenset[str] = frozenset()
+    if f.age is not None and th(k) <= f.age < th("milan_age_relative_max"):
+        relative = frozenset({"age"})
+        b.details["age_relative"] = True
         b.add(f"Age {num(f.age)} >= {fmt(k)}: outside the review's Milan limit, but a relative "
               "criterion (later series used 60)", "against", *tsrc(k), criterion=k)
     else:
         check(f.age, "patient.age", lambda v: v < th(k), f"Age {num(f.age)} < {fmt(k)}",
-              f"Age {num(f.age)} >= 60: beyond the Milan limit of {fmt(k)} and the later "
-              "series' 60", k)
+              f"Age {num(f.age)} >= {fmt('milan_age_relative_max')}: beyond the Milan limit of "
+              f"{fmt(k)} and the later series' {th('milan_age_relative_max'):g}", k)
     check(f.extrahepatic, "metastases.extrahepatic.present", lambda v: v is False,
           "No extrahepatic disease", "Extrahepatic disease: transplant not suitable")
     check(f.primary_resected, "primary.resected", lambda v: v is True,
@@ -74,7 +81,7 @@ def _milan(b: Builder, f: Facts, ctx: Context) -> bool:
     check(f.stable_months, "metastases.stable_months", lambda v: v >= th(k),
           f"Stable for {num(f.stable_months)} months >= {fmt(k)}",
           f"Stable for {num(f.stable_months)} months < {fmt(k)}: wait and re-assess", k)
-    _verdict(b, f, "milan_net", ok, not unknown)
+    _verdict(b, f, "milan_net", ok, not unknown, relative)
     return ok and not unknown
 
 
@@ -163,8 +170,10 @@ def transplant(f: Facts, ctx: Context) -> OptionAssessment:
         eligible = _milan(b, f, ctx)
         res = ctx.get("resection")
         if eligible and res is not None and res.status == "not_suitable":
-            b.add("All Milan criteria met and the liver disease is unresectable: refer to a "
-                  "transplant centre", "supports", S.R_TRANSPLANT)
+            met = "All Milan criteria met" if not b.details.get("age_relative") else \
+                "Milan criteria met except the relative age limit"
+            b.add(f"{met} and the liver disease is unresectable: refer to a transplant centre",
+                  "supports", S.R_TRANSPLANT)
             recommend = True
         elif eligible:
             b.add("Milan criteria met, but resection is still open: transplant if the disease "
