@@ -1,0 +1,101 @@
+"""`livermet segment`: TotalSegmentator on a CT, then volumetry (optional extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
+
+SEGMENT_HELP = """Segment a CT with TotalSegmentator (liver, Couinaud segments, vessels, tumours), then run volumetry.
+
+Needs the optional extra (pip install 'livermet[segment]') and TotalSegmentator's weights on
+this machine: livermet never downloads them and turns TotalSegmentator's usage statistics off.
+Weights are looked up in TOTALSEG_WEIGHTS_PATH, else TOTALSEG_HOME_DIR/nnunet/results, else
+~/.totalsegmentator/nnunet/results.
+
+Example:
+
+  livermet segment ct.nii.gz out/ --device gpu --resection right_hepatectomy
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("segment", help=SEGMENT_HELP, no_args_is_help=True)(segment)
+
+
+def segment(
+    ct: Path = typer.Argument(..., help="The CT: a NIfTI file (.nii/.nii.gz) or a DICOM series folder.", show_default=False),
+    out_dir: Path = typer.Argument(..., help="Folder for the label maps, masks, figures and volumetry.json.", show_default=False),
+    fast: bool = typer.Option(False, "--fast", help="TotalSegmentator's 3 mm model for the total task (quicker, coarser)."),
+    device: str = typer.Option("cpu", "--device", help="cpu | gpu"),
+    resection: Optional[str] = typer.Option(None, "--resection", help="Virtual resection, as in `livermet volumetry`."),
+    height_cm: Optional[float] = typer.Option(None, "--height-cm", help="For the standardised FLR."),
+    weight_kg: Optional[float] = typer.Option(None, "--weight-kg", help="For the standardised FLR."),
+    no_figures: bool = typer.Option(False, "--no-figures", help="Skip the PNG figures."),
+    runner: Optional[str] = typer.Option(
+        None, "--runner",
+        help="Advanced: another segmentation engine, MODULE:NAME or FILE.py:NAME (see livermet.imaging.segment.Runner).",
+    ),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    from livermet.imaging.errors import ImagingInputError
+    from livermet.imaging.segment import SegmenterUnavailable, WeightsMissing, load_runner, segment_ct
+
+    def say(msg: str) -> None:
+        if not json_out:
+            err.print(f"[dim]{msg}[/]", highlight=False)
+
+    try:
+        engine = load_runner(runner) if runner else None
+        with err.status("segmenting ...", spinner="dots") if not json_out else _Null():
+            result = segment_ct(
+                ct, out_dir, fast=fast, device=device, runner=engine, resection=resection,
+                height_cm=height_cm, weight_kg=weight_kg, figures=not no_figures, progress=say,
+            )
+    except WeightsMissing as exc:
+        fail(str(exc), hint="TOTALSEG_HOME_DIR=/path/to/.totalsegmentator livermet segment CT OUTDIR")
+    except SegmenterUnavailable as exc:
+        fail(str(exc))
+    except ImagingInputError as exc:
+        fail(str(exc))
+    data = result.to_dict()
+    if json_out:
+        print_json(data)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"Segmentation ({result.runner})", show_header=True)
+    t.add_column("output")
+    t.add_column("file", overflow="fold")
+    for k, v in {**result.label_maps, **{f"mask {k}": v for k, v in result.masks.items()}}.items():
+        t.add_row(k, v)
+    out.print(t)
+    vol = result.volumetry
+    if vol:
+        out.print(
+            f"liver {vol['liver_ml']} mL, tumour {vol['tumour_ml']} mL, functional {vol['functional_liver_ml']} mL; "
+            f"segments: {vol.get('segments_ml')}",
+            highlight=False,
+        )
+        res = vol.get("resection")
+        if res:
+            out.print(
+                f"{res['name']}: remnant {res['remnant_ml']} mL, sFLR measured {res['sflr_measured_percent']} %"
+                + (f", standardised {res['sflr_standardised_percent']} %" if res.get("sflr_standardised_percent") else "")
+                + f" ({'adequate' if res.get('adequate') else 'inadequate'})",
+                highlight=False,
+            )
+    for w in result.warnings + (vol or {}).get("warnings", []):
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    out.print(f"[dim]outputs in {out_dir}[/]", highlight=False)
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
