@@ -63,7 +63,7 @@ def test_sections_scores_options_and_notice():
     assert "Child-Pugh" in html and ">A<" in html
     assert "status-recommended" in html and "status-not_suitable" in html
     assert "liver-only disease" in html
-    assert "Would change with: ki67_percent" in html
+    assert "Would change with:</strong> ki67_percent" in html
     # pathology and response present; versions of livermet and knowledge base
     assert "margin mm" in html and ">PR<" in html
     assert "kb-2026.1" in html
@@ -98,6 +98,24 @@ def test_sources_deduplicated_and_numbered():
     assert n in resection["refs"] and n in sflr["refs"]
     # options sorted: recommended, consider, not suitable
     assert [o["status"] for o in doc.options] == ["recommended", "consider", "not_suitable"]
+
+
+def test_same_source_in_different_shapes_gets_one_number():
+    from livermet.report.document import _Sources
+
+    srcs = _Sources()
+    # a calculator's Source.to_dict(): paper + pointer into the review
+    a = srcs.add({"citation": "Kishi Y, et al. Ann Surg 2009;250:540", "review_section":
+                  "Surgical Resection", "review_ref": 38, "doi": "10.1097/SLA.0b013e3181b674df"})
+    # the decision module's labels for the same two sources
+    b = srcs.add_all(["Kishi, Ann Surg 2009;250:540", "review, Surgical Resection [38]"])
+    c = srcs.add({"citation": "Liver-metastasis review", "review_section": "Surgical Resection",
+                  "review_ref": 38, "text": "review, Surgical Resection [38]"})
+    assert a == b == [1, 2] and c == [2]
+    assert srcs.add("review, Surgical Resection [37]") == [3]  # another reference: new number
+    assert srcs.add({"citation": "Adams, HPB 2013;15:91", "check": True}) == [4]
+    assert "not confirmed" in srcs.items[3]["text"]
+    assert [i["number"] for i in srcs.items] == [1, 2, 3, 4]
 
 
 def test_gauge_against_threshold_for_the_liver():

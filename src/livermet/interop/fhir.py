@@ -138,6 +138,7 @@ BRAF_V600E = "p.Val600Glu"
 LOCAL_FIELDS: list[tuple[tuple[str, ...], str, str, str, str | None]] = [
     (("meeting_date",), "mdt-meeting-date", "MDT meeting date", "date", None),
     (("patient", "age"), "age", "Age at the MDT", "float", "a"),
+    (("patient", "symptoms"), "liver-symptoms", "Liver-related symptoms", "list", None),
     (("primary", "side"), "primary-side", "Side of a colorectal primary (left/right)", "str", None),
     (("primary", "histology"), "primary-histology", "Histology of the primary", "str", None),
     (("primary", "t_stage"), "primary-t-stage", "T category of the primary", "str", None),
@@ -166,6 +167,7 @@ LOCAL_FIELDS: list[tuple[tuple[str, ...], str, str, str, str | None]] = [
     (("metastases", "extrahepatic", "sites"), "extrahepatic-sites", "Extrahepatic sites", "list", None),
     (("labs", "icg_r15"), "icg-r15", "Indocyanine green retention at 15 minutes", "float", "%"),
     (("labs", "dialysis"), "dialysis", "Dialysis twice in the past week", "bool", None),
+    (("labs", "cea_rising"), "cea-rising", "CEA rising on serial measurements", "bool", None),
     (("liver", "cirrhosis"), "liver-fibrosis-cirrhosis", "Fibrosis or cirrhosis", "bool", None),
     (("liver", "ascites"), "ascites", "Ascites (none/controlled/refractory)", "str", None),
     (("liver", "encephalopathy"), "encephalopathy", "Hepatic encephalopathy", "str", None),
@@ -185,6 +187,11 @@ LOCAL_FIELDS: list[tuple[tuple[str, ...], str, str, str, str | None]] = [
     (("pathology", "trg"), "tumour-regression-grade", "Tumour regression grade (Rubbia-Brandt)", "int", None),
     (("pathology", "growth_pattern"), "growth-pattern", "Growth pattern", "str", None),
     (("pathology", "micrometastases"), "micrometastases", "Micrometastases", "bool", None),
+    (("pathology", "non_tumour_liver"), "non-tumour-liver", "Non-tumour liver", "str", None),
+    (("pathology", "halo"), "malignant-halo", "Malignant halo", "bool", None),
+    (("mdt", "date"), "mdt-decision-date", "MDT decision date", "date", None),
+    (("mdt", "decision"), "mdt-decision", "MDT decision", "str", None),
+    (("mdt", "follow_up"), "mdt-follow-up", "MDT follow-up", "str", None),
     (("radiotherapy", "dose_per_fraction_gy"), "rt-dose-per-fraction", "Dose per fraction", "float", "Gy"),
     (("radiotherapy", "fractions"), "rt-fractions", "Fractions", "int", None),
     (("radiotherapy", "alpha_beta"), "rt-alpha-beta", "alpha/beta ratio", "float", "Gy"),
@@ -880,7 +887,7 @@ def _import_observation(res, case, unmapped, keep, lesions, measurements, conver
 
 
 _TOP_ORDER = ["id", "meeting_date", "patient", "primary", "metastases", "labs", "liver",
-              "volumetry", "pathology", "radiotherapy", "sirt"]
+              "volumetry", "pathology", "radiotherapy", "sirt", "mdt"]
 
 
 def _order(case: dict[str, Any]) -> dict[str, Any]:

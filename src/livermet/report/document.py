@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
@@ -77,43 +78,74 @@ class ReportDocument:
         return d
 
 
+_PAPER = re.compile(r"(\d{4})\s*;\s*(\d+)\s*(?:\(\d+\))?\s*:\s*(\w?\d+)")
+_REVIEW_TEXT = re.compile(r"^\s*review[,:]?\s*(.+?)\s*(?:\[(\d+)\])?\s*$", re.I)
+
+
 class _Sources:
-    """Deduplicated, numbered list of sources (first mention first)."""
+    """Deduplicated, numbered list of sources (first mention first).
+
+    Sources arrive in several shapes (calculator ``Source.to_dict()``, the decision module's
+    labels, plain strings). A paper is identified by year;volume:page, a pointer into the
+    review by its section and reference number, so the same source cited by a score and by an
+    option gets one number. A calculator source that cites both a paper and the review counts
+    as two sources.
+    """
 
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
         self._index: dict[str, int] = {}
 
-    def add(self, src: Any) -> int | None:
-        if src is None:
-            return None
-        if isinstance(src, str):
-            entry = {"text": src, "citation": src}
-        elif isinstance(src, Mapping):
-            text = src.get("text") or src.get("citation") or src.get("title") or ""
-            if not text:
-                parts = [str(src.get(k)) for k in ("section", "review_section", "ref",
-                                                   "review_ref") if src.get(k) is not None]
-                text = ", ".join(parts)
-            entry = {"text": str(text), "citation": src.get("citation") or text,
-                     "doi": src.get("doi"), "url": src.get("url")}
-        else:
-            entry = {"text": str(src), "citation": str(src)}
-        key = " ".join(entry["text"].lower().split())
-        if not key:
-            return None
+    def _put(self, key: str, entry: dict[str, Any]) -> int:
         if key not in self._index:
             self.items.append(dict(entry, number=len(self.items) + 1))
             self._index[key] = len(self.items)
         return self._index[key]
+
+    def _review(self, section: str, ref: Any) -> int:
+        text = f"review, {section}" + (f" [{ref}]" if ref not in (None, "") else "")
+        return self._put(f"review|{section.lower().strip()}|{ref}", {"text": text,
+                                                                    "kind": "review"})
+
+    def _paper(self, text: str, doi: Any = None, url: Any = None) -> int:
+        m = _PAPER.search(text)
+        key = ("paper|" + "|".join(m.groups())) if m else "text|" + " ".join(text.lower().split())
+        return self._put(key, {"text": text, "doi": doi, "url": url, "kind": "paper"})
+
+    def add(self, src: Any) -> list[int]:
+        if src is None:
+            return []
+        if isinstance(src, Mapping):
+            citation = str(src.get("citation") or src.get("title") or "").strip()
+            section, ref = src.get("review_section"), src.get("review_ref")
+            nums = []
+            is_review = "review" in citation.lower() or (not citation and section)
+            if section and is_review:
+                return [self._review(str(section), ref)]
+            if citation:
+                text = citation + (" (not confirmed against the primary paper)"
+                                   if src.get("check") and "confirmed" not in citation else "")
+                nums.append(self._paper(text, src.get("doi"), src.get("url")))
+            elif src.get("text"):
+                return self.add(str(src["text"]))
+            if section:
+                nums.append(self._review(str(section), ref))
+            return nums
+        text = str(src).strip()
+        if not text:
+            return []
+        m = _REVIEW_TEXT.match(text)
+        if m and not _PAPER.search(text):
+            return [self._review(m.group(1), m.group(2))]
+        return [self._paper(text)]
 
     def add_all(self, sources: Any) -> list[int]:
         if not sources:
             return []
         if not isinstance(sources, (list, tuple)):
             sources = [sources]
-        nums = [self.add(s) for s in sources]
-        return sorted({n for n in nums if n is not None})
+        nums = [n for s in sources for n in self.add(s)]
+        return sorted(set(nums))
 
 
 def _fmt(value: Any, unit: str | None = None) -> str:
@@ -297,9 +329,12 @@ def _response(assessment: Mapping[str, Any]) -> list[dict[str, Any]]:
     resp = assessment.get("response")
     rows: list[dict[str, Any]] = []
     if isinstance(resp, Mapping):
-        points = resp.get("time_points") or resp.get("timepoints") or resp.get("points")
+        points = (resp.get("time_points") or resp.get("timepoints") or resp.get("points")
+                  or (resp.get("details") or {}).get("time_points"))
         if isinstance(points, list):
             resp = points
+        elif resp.get("title"):  # a finding without time points: shown with the findings
+            return rows
         else:
             rows.append({"date": resp.get("date", "—"),
                          "category": resp.get("category") or resp.get("response") or "—",
@@ -309,10 +344,16 @@ def _response(assessment: Mapping[str, Any]) -> list[dict[str, Any]]:
     if isinstance(resp, list):
         for p in resp:
             if isinstance(p, Mapping):
+                notes = [str(n) for n in p.get("notes") or []]
+                if p.get("reason"):
+                    notes.append(str(p["reason"]))
+                if p.get("change_from_baseline_percent") is not None:
+                    notes.append(f"{p['change_from_baseline_percent']:+.0f}% from baseline")
                 rows.append({"date": p.get("date", "—"),
                              "category": p.get("category") or p.get("response") or "—",
-                             "sum_mm": p.get("sum_mm") or p.get("current_sum_mm"),
-                             "notes": "; ".join(str(n) for n in p.get("notes") or [])})
+                             "sum_mm": p.get("sum_mm") if p.get("sum_mm") is not None
+                             else p.get("current_sum_mm"),
+                             "notes": "; ".join(notes)})
     return rows
 
 
@@ -331,21 +372,39 @@ def _workup(assessment: Mapping[str, Any], srcs: _Sources) -> list[dict[str, Any
     out = []
     for it in items:
         if isinstance(it, str):
-            out.append({"item": it, "reason": "", "refs": []})
+            out.append({"item": it, "status": None, "gap": True, "reason": "", "evidence": [],
+                        "refs": []})
         elif isinstance(it, Mapping):
             reason = it.get("reason") or it.get("reasons") or it.get("why") or ""
             if isinstance(reason, list):
                 reason = "; ".join(str(r) for r in reason)
-            evidence = it.get("evidence") or it.get("sensitivity")
-            if evidence and not isinstance(evidence, str):
-                evidence = "; ".join(str(e.get("text", e)) if isinstance(e, Mapping) else str(e)
-                                     for e in (evidence if isinstance(evidence, list)
-                                               else [evidence]))
-            out.append({"item": str(it.get("item") or it.get("name") or it.get("code")
-                                    or it.get("examination") or it.get("modality") or "—"),
-                        "status": it.get("status"),
-                        "reason": str(reason), "evidence": evidence or "",
+            evidence = it.get("evidence") or it.get("sensitivity") or []
+            if not isinstance(evidence, list):
+                evidence = [evidence]
+            status = it.get("status")
+            out.append({"item": str(it.get("title") or it.get("item") or it.get("name")
+                                    or it.get("code") or it.get("examination")
+                                    or it.get("modality") or "—"),
+                        "status": status, "gap": str(status) not in WORKUP_NOT_GAP,
+                        "reason": str(reason), "evidence": _text_refs(evidence, srcs),
                         "refs": srcs.add_all(it.get("sources") or it.get("source"))})
+    out.sort(key=lambda w: not w["gap"])
+    return out
+
+
+EFFECT_MARK = {"excludes": "✗", "against": "−", "caution": "!", "supports": "+", "info": "·"}
+
+
+def _text_refs(items: Any, srcs: _Sources) -> list[str]:
+    """[{text, source(s)}] -> ["text [n]"]."""
+    out = []
+    for e in items or []:
+        if isinstance(e, Mapping):
+            n = srcs.add_all(e.get("sources") or e.get("source"))
+            out.append(str(e.get("text") or e.get("outcome") or e)
+                       + (f" [{', '.join(map(str, n))}]" if n else ""))
+        else:
+            out.append(str(e))
     return out
 
 
@@ -354,31 +413,53 @@ def _options(assessment: Mapping[str, Any], srcs: _Sources) -> list[dict[str, An
     for opt in assessment.get("options") or []:
         if not isinstance(opt, Mapping):
             continue
-        reasons = opt.get("reasons") or []
-        reasons = [r.get("text", str(r)) if isinstance(r, Mapping) else str(r) for r in reasons]
+        reasons: list[dict[str, Any]] = []
+        if opt.get("reason_details"):
+            for r in opt["reason_details"]:
+                if isinstance(r, Mapping):
+                    reasons.append({"text": str(r.get("text", "")), "effect": r.get("effect"),
+                                    "mark": EFFECT_MARK.get(str(r.get("effect")), ""),
+                                    "refs": srcs.add_all(r.get("sources"))})
+        else:
+            for r in opt.get("reasons") or []:
+                text = r.get("text", str(r)) if isinstance(r, Mapping) else str(r)
+                reasons.append({"text": text, "effect": None, "mark": "", "refs": []})
         evidence = opt.get("evidence") or []
         if not isinstance(evidence, list):
             evidence = [evidence]
-        ev_text = []
-        for e in evidence:
-            if isinstance(e, Mapping):
-                n = srcs.add_all(e.get("sources") or e.get("source"))
-                ev_text.append(str(e.get("text") or e.get("outcome") or e)
-                               + (f" [{', '.join(map(str, n))}]" if n else ""))
-            else:
-                ev_text.append(str(e))
+        missing = [f"{m.get('field')} ({m.get('why')})" if isinstance(m, Mapping) else str(m)
+                   for m in (opt.get("missing_details") or opt.get("missing") or [])]
         out.append({
             "code": str(opt.get("code", "—")),
             "title": str(opt.get("title") or opt.get("name") or
                          str(opt.get("code", "")).replace("_", " ")),
             "status": str(opt.get("status", "—")),
+            "intent": opt.get("intent"),
             "reasons": reasons,
-            "missing": [str(x) for x in opt.get("missing") or []],
-            "evidence": ev_text,
+            "missing": missing,
+            "evidence": _text_refs(evidence, srcs),
+            "notes": _text_refs(opt.get("notes"), srcs),
             "refs": srcs.add_all(opt.get("sources")),
         })
     out.sort(key=lambda o: STATUS_ORDER.get(o["status"], 3))
     return out
+
+
+# Work-up statuses that are not gaps (decision module vocabulary).
+WORKUP_NOT_GAP = {"done", "not_indicated", "not_needed", "not_applicable", "none", "ok"}
+
+
+def _finding(d: Any, srcs: _Sources) -> dict[str, Any] | None:
+    """A decision finding ({code, status, title, reasons, sources, evidence, details})."""
+    if not isinstance(d, Mapping) or not (d.get("title") or d.get("code")):
+        return None
+    return {"code": d.get("code"), "title": str(d.get("title") or d.get("code")),
+            "status": str(d.get("status") or ""),
+            "reasons": [str(r.get("text", r)) if isinstance(r, Mapping) else str(r)
+                        for r in d.get("reasons") or []],
+            "evidence": _text_refs(d.get("evidence"), srcs),
+            "refs": srcs.add_all(d.get("sources")),
+            "details": dict(d.get("details") or {})}
 
 
 def build_report(case: Any, assessment: Mapping[str, Any] | Any | None,
@@ -474,10 +555,11 @@ def build_report(case: Any, assessment: Mapping[str, Any] | Any | None,
     workup = _workup(assess_d, srcs)
     warnings = [w.get("message", str(w)) if isinstance(w, Mapping) else str(w)
                 for w in assess_d.get("warnings") or []]
+    warnings += [str(w) for w in assess_d.get("decision_warnings") or []]
     path = case_d.get("pathology") or {}
     pathology = [(k.replace("_", " "), _fmt(v)) for k, v in path.items() if v is not None]
     apath = assess_d.get("pathology")
-    if isinstance(apath, Mapping):
+    if isinstance(apath, Mapping) and not apath.get("title"):  # plain dict form
         for k in ("margin_status", "margin", "checklist_missing", "response", "status"):
             if apath.get(k) is not None:
                 val = apath[k]
@@ -486,15 +568,31 @@ def build_report(case: Any, assessment: Mapping[str, Any] | Any | None,
                 pathology.append((f"assessment: {k.replace('_', ' ')}", _fmt(val)))
         srcs.add_all(apath.get("sources"))
     response = _response(assess_d)
+    findings = []
+    for key in ("pathology", "response"):
+        f = _finding(assess_d.get(key), srcs)
+        if f and f["status"] not in ("not_applicable", "not_assessable") or (
+                f and key == "response" and response):
+            findings.append(f)
+    workup_findings = [f for f in (_finding(assess_d.get(k), srcs) for k in
+                                   ("primary_workup", "disappearing_metastases"))
+                       if f and f["status"] not in WORKUP_NOT_GAP]
     mdt_in = assess_d.get("mdt") if isinstance(assess_d.get("mdt"), Mapping) else None
     mdt = None
     if mdt_in or case_d.get("mdt"):
         cm = case_d.get("mdt") or {}
+        mi = mdt_in or {}
+        missing_roles = (mi.get("missing_roles") or (mi.get("details") or {}).get("missing")
+                         or (mi.get("missing") if isinstance(mi.get("missing"), list) else None)
+                         or [])
         mdt = {"date": cm.get("date"), "decision": cm.get("decision"),
                "roles": [a.get("role") for a in cm.get("attendees") or [] if isinstance(a, Mapping)],
-               "missing_roles": list((mdt_in or {}).get("missing_roles")
-                                     or (mdt_in or {}).get("missing") or [])}
-        srcs.add_all((mdt_in or {}).get("sources"))
+               "missing_roles": [str(r) for r in missing_roles],
+               "reasons": [str(r) for r in mi.get("reasons") or []],
+               "refs": srcs.add_all(mi.get("sources"))}
+    intent = assess_d.get("treatment_intent")
+    if isinstance(intent, Mapping):
+        intent = intent.get("intent") or intent.get("title") or intent.get("status")
 
     versions = {"livermet": __version__, "knowledge base": knowledge_version(assess_d)}
     case_id = str(case_d.get("id") or assess_d.get("case_id") or "—")
@@ -507,4 +605,6 @@ def build_report(case: Any, assessment: Mapping[str, Any] | Any | None,
         volumetry=vol, gauge_svg=gauge, figures=figs, lesions=lesions, options=options,
         workup=workup, warnings=warnings, pathology=pathology, response=response, mdt=mdt,
         sources=srcs.items, versions=versions,
+        extra={"findings": findings, "workup_findings": workup_findings,
+               "treatment_intent": intent},
     )
