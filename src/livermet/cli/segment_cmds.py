@@ -11,10 +11,9 @@ from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
 
 SEGMENT_HELP = """Segment a CT with TotalSegmentator (liver, Couinaud segments, vessels, tumours), then run volumetry.
 
-Needs the optional extra (pip install 'livermet[segment]') and TotalSegmentator's weights on
-this machine: livermet never downloads them and turns TotalSegmentator's usage statistics off.
-Weights are looked up in TOTALSEG_WEIGHTS_PATH, else TOTALSEG_HOME_DIR/nnunet/results, else
-~/.totalsegmentator/nnunet/results.
+Needs the optional extra (pip install "livermet\\[segment]") and TotalSegmentator's weights on this machine: livermet never downloads them, and turns TotalSegmentator's usage statistics off.
+
+Weights are looked up in TOTALSEG_WEIGHTS_PATH, else TOTALSEG_HOME_DIR/nnunet/results, else ~/.totalsegmentator/nnunet/results.
 
 Example:
 
@@ -41,6 +40,8 @@ def segment(
     ),
     json_out: bool = JSON_OPTION,
 ) -> None:
+    from rich.markup import escape
+
     from livermet.imaging.errors import ImagingInputError
     from livermet.imaging.segment import SegmenterUnavailable, WeightsMissing, load_runner, segment_ct
 
@@ -56,11 +57,9 @@ def segment(
                 height_cm=height_cm, weight_kg=weight_kg, figures=not no_figures, progress=say,
             )
     except WeightsMissing as exc:
-        fail(str(exc), hint="TOTALSEG_HOME_DIR=/path/to/.totalsegmentator livermet segment CT OUTDIR")
-    except SegmenterUnavailable as exc:
-        fail(str(exc))
-    except ImagingInputError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)), hint="TOTALSEG_HOME_DIR=/path/to/.totalsegmentator livermet segment CT OUTDIR")
+    except (SegmenterUnavailable, ImagingInputError) as exc:
+        fail(escape(str(exc)))
     data = result.to_dict()
     if json_out:
         print_json(data)
