@@ -47,6 +47,10 @@ class Builder:
     def add(self, text: str, effect: str, *sources: Source, criterion: str | None = None) -> None:
         self.reasons.append(Reason(text, effect, tuple(sources), criterion))  # type: ignore[arg-type]
 
+    def key(self, text: str, effect: str, *sources: Source, criterion: str | None = None) -> None:
+        """Like :meth:`add`, but listed first among reasons of the same effect (the key one)."""
+        self.reasons.insert(0, Reason(text, effect, tuple(sources), criterion))  # type: ignore[arg-type]
+
     def need(self, field: str, why: str) -> None:
         if all(m.field != field for m in self.missing):
             self.missing.append(Missing(field, why))
@@ -163,13 +167,23 @@ def gate_decompensation_regional(b: Builder, f: Facts) -> None:
               "liver-directed therapy", "caution", *_threshold_sources(key), criterion=key)
 
 
-def resectable_first(b: Builder, ctx: Context) -> None:
-    for code in ("resection",):
+SURGICAL_ROUTES: tuple[str, ...] = ("resection", "pve_then_resection", "two_stage_hepatectomy")
+
+
+def surgical_route(ctx: Context) -> str | None:
+    """The first recommended curative surgical route, if any."""
+    for code in SURGICAL_ROUTES:
         o = ctx.get(code)
         if o is not None and o.status == "recommended":
-            b.add(f"{o.title} is recommended: palliative liver-directed therapy is kept for "
-                  "unresectable disease", "excludes", S.R_HAI, S.R_TACE, criterion="resectable")
-            return
+            return code
+    return None
+
+
+def resectable_first(b: Builder, ctx: Context) -> None:
+    code = surgical_route(ctx)
+    if code is not None:
+        b.key(f"{ctx[code].title} is recommended: palliative liver-directed therapy is kept for "
+              "unresectable disease", "excludes", S.R_HAI, S.R_TACE, criterion="resectable")
 
 
 def curative_open(ctx: Context) -> list[str]:

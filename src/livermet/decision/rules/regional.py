@@ -6,7 +6,7 @@ from __future__ import annotations
 from livermet.decision.facts import Facts
 from livermet.decision.findings import OptionAssessment
 from livermet.decision.rules.base import (
-    S, Builder, Context, curative_open, fmt, gate_decompensation_regional, gate_ecog,
+    S, Builder, Context, curative_open, surgical_route, fmt, gate_decompensation_regional, gate_ecog,
     gate_extrahepatic_regional, gate_pattern, num, resectable_first, site_name, th, tsrc,
 )
 
@@ -24,7 +24,7 @@ def hai(f: Facts, ctx: Context) -> OptionAssessment:
     b = Builder("hai")
     _arterial_common(b, f, ctx, "hepatic arterial infusion")
     if f.site == "colorectal":
-        b.add("Colorectal metastases unsuitable for resection: HAI FUDR with systemic "
+        b.key("Colorectal metastases unsuitable for resection: HAI FUDR with systemic "
               "chemotherapy raises response (up to 80% first line, 50% second line)",
               "supports", S.R_HAI, criterion="primary")
     elif f.site is None:
@@ -44,9 +44,13 @@ def tace(f: Facts, ctx: Context) -> OptionAssessment:
         b.add("Colorectal: the role of TACE is limited (salvage median survival 11-14 months)",
               "caution", S.R_TACE, criterion="primary")
     elif f.site == "neuroendocrine":
-        b.add("Neuroendocrine: arterial therapy targets arterially supplied metastases and can "
+        b.key("Neuroendocrine: arterial therapy targets arterially supplied metastases and can "
               "relieve hormonal syndromes refractory to drugs", "supports", S.R_NET,
               S.R_TACE, criterion="primary")
+    else:
+        b.key("Unresectable liver disease: chemoembolisation is a palliative option (salvage "
+              "median survival 14 months with mitomycin C, 11 with cisplatin/doxorubicin)",
+              "supports", S.R_TACE, criterion="primary")
     abl = ctx.get("ablation")
     if abl is not None and abl.status != "not_suitable":
         b.add("With RFA in non-surgical candidates: local control 92%, 2-year OS 88%", "info",
@@ -58,13 +62,14 @@ def deb_tace(f: Facts, ctx: Context) -> OptionAssessment:
     b = Builder("deb_tace")
     _arterial_common(b, f, ctx, "drug-eluting bead chemoembolisation")
     if f.site == "colorectal":
-        b.add("Colorectal: DEBIRI (irinotecan beads); fewer side effects than TACE (30%); with "
+        b.key("Colorectal: DEBIRI (irinotecan beads); fewer side effects than TACE (30%); with "
               "FOLFOX and bevacizumab it raised conversion to resection", "supports", S.R_TACE,
               criterion="primary")
         b.details["beads"] = "irinotecan (DEBIRI)"
     else:
-        b.add("Beads loaded with doxorubicin (irinotecan/DEBIRI is the colorectal form)", "info",
-              S.R_TACE)
+        b.key("Doxorubicin-loaded beads (DEBIRI is the colorectal form): controlled release, "
+              "better tolerated than conventional TACE", "supports", S.R_TACE,
+              criterion="primary")
         b.details["beads"] = "doxorubicin"
     return b.done(False, intent="palliative")
 
@@ -83,7 +88,7 @@ def ihp(f: Facts, ctx: Context) -> OptionAssessment:
         b.add("Liver-only disease", "supports", S.R_IHP, criterion="extrahepatic")
     recommend = False
     if f.site == "uveal_melanoma":
-        b.add("Uveal melanoma, liver-predominant: isolated hepatic perfusion (melphalan +/- "
+        b.key("Uveal melanoma, liver-predominant: isolated hepatic perfusion (melphalan +/- "
               "TNF) gives objective response in 60-70%", "supports", S.R_UVEAL, S.R_IHP,
               criterion="primary")
         recommend = f.ecog is not None
@@ -102,7 +107,7 @@ def sirt(f: Facts, ctx: Context) -> OptionAssessment:
     if not f.lesions and not f.diffuse:
         b.need("metastases.lesions", "SIRT suits larger, widespread liver disease")
     elif widespread:
-        b.add(f"Large or widespread liver disease ({f.lesion_count} lesions, largest "
+        b.key(f"Large or widespread liver disease ({f.lesion_count} lesions, largest "
               f"{num(f.largest_mm)} mm, pattern {f.pattern or 'unknown'}): suits SIRT",
               "supports", S.R_RADIATION, criterion="extent")
     else:
@@ -123,6 +128,7 @@ def sirt(f: Facts, ctx: Context) -> OptionAssessment:
 def sbrt(f: Facts, ctx: Context) -> OptionAssessment:
     b = Builder("sbrt")
     gate_pattern(b, f, "SBRT")
+    gate_decompensation_regional(b, f)
     cnt, size = "sbrt_max_count", "sbrt_max_mm"
     lesions = f.visible_lesions
     criteria_met = False
@@ -147,7 +153,7 @@ def sbrt(f: Facts, ctx: Context) -> OptionAssessment:
                       criterion=size)
         if ok:
             criteria_met = True
-            b.add(f"{len(lesions)} discrete lesion(s), largest {num(f.largest_mm)} mm (<= "
+            b.key(f"{len(lesions)} discrete lesion(s), largest {num(f.largest_mm)} mm (<= "
                   f"{fmt(cnt).split()[0]} lesions, < {fmt(size)}): SBRT {th('sbrt_dose_min_gy'):g}-"
                   f"{th('sbrt_dose_max_gy'):g} Gy x {th('sbrt_fractions_min'):g}-"
                   f"{th('sbrt_fractions_max'):g} fractions", "supports", S.R_RADIATION,
@@ -159,16 +165,17 @@ def sbrt(f: Facts, ctx: Context) -> OptionAssessment:
         b.add(f"ECOG {f.ecog}: ablative-intent SBRT only if it serves symptom control",
               "against", S.JUDGEMENT, criterion="ecog_max_surgery")
     res, abl = ctx.get("resection"), ctx.get("ablation")
-    if res is not None and res.status == "recommended":
-        b.add("Resection is recommended: SBRT is an alternative if surgery is declined",
-              "caution", S.JUDGEMENT)
+    route = surgical_route(ctx)
+    if route is not None:
+        b.add(f"{ctx[route].title} is recommended: SBRT is an alternative if surgery is "
+              "declined", "caution", S.JUDGEMENT, criterion="resectable")
     near = [l.id for l in lesions if l.near_vessel]
     if near:
         b.add(f"{', '.join(near)} next to major vessels: SBRT avoids the heat-sink limit of "
               "thermal ablation", "info", S.R_RADIATION, S.R_ABLATION)
-    recommend = (criteria_met and res is not None and res.status == "not_suitable"
-                 and abl is not None and abl.status != "recommended"
-                 and f.extrahepatic is False)
+    recommend = (criteria_met and route is None and res is not None
+                 and res.status == "not_suitable" and abl is not None
+                 and abl.status != "recommended" and f.extrahepatic is False)
     return b.done(recommend, intent="local control")
 
 

@@ -66,14 +66,12 @@ def analyse(f: Facts) -> LiverAnalysis:
             a.exclusions.append(_r("Makuuchi criteria: no resection", "excludes", S.MAKUUCHI_1993,
                                    criterion="makuuchi"))
         elif cat in ("enucleation", "limited_resection", "segmentectomy"):
-            icg = f" (ICG-R15 {num(f.icg_r15)}%)" if f.icg_r15 is not None else ""
-            a.function.append(_r(f"Makuuchi criteria allow at most {extent}{icg}: the planned "
-                                 "extent must fit", "caution", S.MAKUUCHI_1993,
+            a.function.append(_r(f"Makuuchi criteria ({_mk_inputs(f)}) allow at most {extent}: "
+                                 "the planned extent must fit", "caution", S.MAKUUCHI_1993,
                                  criterion="makuuchi"))
         else:
-            icg = f"ICG-R15 {num(f.icg_r15)}% " if f.icg_r15 is not None else ""
-            a.function.append(_r(f"Makuuchi criteria: {icg}allows up to {extent}", "supports",
-                                 S.MAKUUCHI_1993, criterion="makuuchi"))
+            a.function.append(_r(f"Makuuchi criteria ({_mk_inputs(f)}) allow up to {extent}",
+                                 "supports", S.MAKUUCHI_1993, criterion="makuuchi"))
     if f.icg_r15 is None:
         a.missing.append(Missing("labs.icg_r15", "ICG-R15 (Makuuchi, ICGK-F) sets the safe "
                                  "extent of resection"))
@@ -106,6 +104,13 @@ def analyse(f: Facts) -> LiverAnalysis:
     # --- One-stage feasibility from the segments ------------------------------------------
     _feasibility(f, a)
     return a
+
+
+def _mk_inputs(f: Facts) -> str:
+    parts = [f"bilirubin {num(f.bilirubin)} mg/dL"]
+    if f.icg_r15 is not None:
+        parts.append(f"ICG-R15 {num(f.icg_r15)}%")
+    return ", ".join(parts)
 
 
 def _flr(f: Facts, a: LiverAnalysis) -> None:
@@ -253,6 +258,9 @@ def _progression(b: Builder, f: Facts) -> None:
 
 
 def _common_surgical(b: Builder, f: Facts, a: LiverAnalysis, what: str) -> None:
+    if not f.lesions:
+        b.add("No liver lesion recorded: nothing to plan yet (enter metastases.lesions)",
+              "against", S.R_WORKUP, criterion="lesions")
     gate_extrahepatic_curative(b, f)
     gate_ecog(b, f, "ecog_max_surgery", what)
     gate_pattern(b, f, what)
@@ -307,7 +315,7 @@ def pve_then_resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssess
         b.add(f"PVE done: sFLR {num(a.sflr_before)}% before, {num(a.sflr)}% after", "info",
               S.R_PVE, criterion="sflr")
         if a.flr == "adequate":
-            b.add(f"Remnant after PVE adequate (sFLR {num(a.sflr)}% >= "
+            b.key(f"Remnant after PVE adequate (sFLR {num(a.sflr)}% >= "
                   f"{fmt(a.sflr_min_key)}): complete the resection", "supports",
                   *tsrc(a.sflr_min_key), criterion=a.sflr_min_key)
             recommend = a.feasibility in ("one_stage", "unknown") and f.extrahepatic is False \
@@ -325,7 +333,7 @@ def pve_then_resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssess
               *tsrc(a.sflr_min_key), criterion=a.sflr_min_key)
     else:
         txt = "below" if a.flr == "inadequate" else "close to"
-        b.add(f"sFLR {num(a.sflr)}% {txt} the minimum ({fmt(a.sflr_min_key)}): portal vein "
+        b.key(f"sFLR {num(a.sflr)}% {txt} the minimum ({fmt(a.sflr_min_key)}): portal vein "
               "embolisation/ligation to grow the remnant", "supports", S.R_FLR_25, S.R_PVE,
               *tsrc(a.sflr_min_key), criterion=a.sflr_min_key)
         recommend = a.flr == "inadequate" and not f.bilobar and a.feasibility == "one_stage" \
@@ -375,7 +383,7 @@ def two_stage(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
         elif needed:
             why = (f"sFLR {num(a.sflr)}% too small for one stage" if a.flr != "adequate"
                    else "one operation cannot clear every segment")
-            b.add(f"Bilobar multifocal disease ({n} lesions, segments "
+            b.key(f"Bilobar multifocal disease ({n} lesions, segments "
                   f"{', '.join(map(str, sorted(f.segments_involved)))}); {why}: clear the "
                   "future remnant first, PVE, then complete", "supports", S.R_TWO_STAGE,
                   criterion="bilobar")
@@ -424,6 +432,8 @@ def ablation(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
     lesions = f.visible_lesions
     sizes_ok = False
     if not lesions:
+        b.add("No visible liver lesion recorded: nothing to ablate yet", "against", S.R_WORKUP,
+              criterion="lesions")
         b.need("metastases.lesions", "size and number decide ablation")
     elif any(l.diameter_mm is None for l in lesions):
         b.need("metastases.lesions[].diameter_mm", "ablation works best up to 3 cm")
@@ -440,7 +450,7 @@ def ablation(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
                   f"{fmt(limit)} reported)", "caution", *tsrc(best), *tsrc(limit), criterion=best)
         else:
             sizes_ok = True
-            b.add(f"All lesions <= {fmt(best)} (largest {num(f.largest_mm)} mm): best local "
+            b.key(f"All lesions <= {fmt(best)} (largest {num(f.largest_mm)} mm): best local "
                   "control", "supports", *tsrc(best), criterion=best)
         n = len(lesions)
         if n > th(count_key):
@@ -461,6 +471,9 @@ def ablation(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
     if res is not None and res.status == "recommended" and not f.recurrence_after_resection:
         b.add("Resection is recommended: ablation is the alternative for small lesions or "
               "an unfit patient", "caution", S.R_ABSTRACT, S.JUDGEMENT)
+    elif res is not None and res.status == "consider" and not f.recurrence_after_resection:
+        b.add("Resection still under discussion: ablation mainly for isolated unresectable "
+              "lesions, recurrence or an unfit patient", "caution", S.R_ABSTRACT, S.JUDGEMENT)
     elif res is not None and res.status == "not_suitable":
         b.add("Resection not suitable: ablation offers local treatment of isolated unresectable "
               "metastases", "supports", S.R_ABSTRACT)
@@ -496,7 +509,7 @@ def resection_with_ablation(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionA
             b.add(f"No lesion <= {fmt(best)}: none suits ablation well", "excludes", *tsrc(best),
                   criterion=best)
         else:
-            b.add(f"{len(lesions)} lesions; {', '.join(l.id for l in small)} <= {fmt(best)} "
+            b.key(f"{len(lesions)} lesions; {', '.join(l.id for l in small)} <= {fmt(best)} "
                   "could be ablated, sparing parenchyma while the others are resected",
                   "supports", *tsrc(best), S.R_FLR_MIN, criterion=best)
             if a.flr == "inadequate" or a.feasibility in ("doubtful", "not_one_stage"):
@@ -504,5 +517,12 @@ def resection_with_ablation(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionA
                       "lesions spares parenchyma", "supports", S.R_FLR_MIN)
     if a.flr == "unknown":
         b.add("FLR not measured", "against", S.R_FLR_25)
+    res = ctx.get("resection")
+    if res is not None and res.status == "recommended":
+        b.add("Resection alone is recommended: add ablation only to spare parenchyma (surgeon's "
+              "choice)", "caution", S.R_FLR_MIN, S.JUDGEMENT, criterion="resectable")
+    else:
+        b.add("Adjunct to a parenchyma-sparing plan: to consider, decided at surgery planning",
+              "caution", S.R_FLR_MIN, S.JUDGEMENT)
     _primary_reason(b, f, "metastasectomy")
     return b.done(False, intent="curative")

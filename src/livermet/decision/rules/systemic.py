@@ -55,7 +55,11 @@ def _colorectal(b: Builder, f: Facts, it: str) -> None:
               criterion="ras")
         agents.append("bevacizumab")
     else:
-        if f.side == "left":
+        if f.side == "left" and f.braf:
+            b.add("RAS wild-type, left-sided, but BRAF V600E: the benefit of first-line anti-EGFR "
+                  "is limited; first-line biologic to discuss", "info", S.ESMO_MCRC_2023,
+                  criterion="ras")
+        elif f.side == "left":
             b.add("RAS wild-type, left-sided primary: anti-EGFR antibody (cetuximab or "
                   "panitumumab) with doublet chemotherapy in first line", "supports",
                   S.ESMO_MCRC_2023, S.R_BIOLOGICS, criterion="ras")
@@ -69,8 +73,8 @@ def _colorectal(b: Builder, f: Facts, it: str) -> None:
             b.need("primary.side", "anti-EGFR in first line only for left-sided RAS wild-type "
                    "primaries")
     if f.braf:
-        b.add("BRAF V600E: poor prognosis; encorafenib + cetuximab after first line; excluded "
-              "from transplant", "info", S.BEACON_2019, S.ESMO_MCRC_2023, criterion="braf")
+        b.key("BRAF V600E: poor prognosis; encorafenib + cetuximab after first line; excluded "
+              "from transplant", "supports", S.BEACON_2019, S.ESMO_MCRC_2023, criterion="braf")
         agents.append("encorafenib + cetuximab (2nd line)")
     elif f.braf is None:
         b.need("primary.biomarkers.braf_v600e", "BRAF V600E changes targeted therapy and "
@@ -96,19 +100,6 @@ def systemic(f: Facts, ctx: Context) -> OptionAssessment:
     it = intent(f, ctx)
     b.details["intent"] = it
     recommend = True
-    k = "ecog_max_systemic"
-    if f.ecog is None:
-        b.need("patient.ecog", "performance status decides whether combination chemotherapy "
-               "is tolerable")
-    elif f.ecog >= 4:
-        b.add(f"ECOG {f.ecog}: not fit for systemic anticancer therapy", "excludes",
-              S.JUDGEMENT, S.OKEN_1982, criterion=k)
-    elif f.ecog > th(k):
-        b.add(f"ECOG {f.ecog} > {fmt(k)}: intensive chemotherapy rarely tolerated; individual "
-              "discussion (single agent or supportive care)", "against", S.JUDGEMENT,
-              S.OKEN_1982, criterion=k)
-    else:
-        b.add(f"ECOG {f.ecog} <= {fmt(k)}", "supports", S.JUDGEMENT, S.OKEN_1982, criterion=k)
     if f.unresectable_extrahepatic:
         b.add("Unresectable extrahepatic disease: systemic therapy is the better option",
               "supports", S.R_ABSTRACT, criterion="extrahepatic")
@@ -150,7 +141,7 @@ def systemic(f: Facts, ctx: Context) -> OptionAssessment:
                    "therapy (not in the case model: record in primary.histology)")
     elif site == "uveal_melanoma":
         b.add("Uveal melanoma: tebentafusp for HLA-A*02:01-positive patients; liver-directed "
-              "therapy carries much of the treatment", "info", S.TEBENTAFUSP_2021, S.R_UVEAL)
+              "therapy carries much of the treatment", "caution", S.TEBENTAFUSP_2021, S.R_UVEAL)
         b.need("primary.hla_a0201", "HLA-A*02:01 status selects tebentafusp (record in "
                "primary.histology)")
         recommend = False
@@ -163,4 +154,17 @@ def systemic(f: Facts, ctx: Context) -> OptionAssessment:
     else:
         b.add(f"{site_name(site).capitalize()} primary: regimen per the tumour-specific "
               "guideline (not covered by the review)", "info", S.JUDGEMENT)
+    k = "ecog_max_systemic"
+    if f.ecog is None:
+        b.need("patient.ecog", "performance status decides whether combination chemotherapy "
+               "is tolerable")
+    elif f.ecog >= 4:
+        b.add(f"ECOG {f.ecog}: not fit for systemic anticancer therapy", "excludes",
+              S.JUDGEMENT, S.OKEN_1982, criterion=k)
+    elif f.ecog > th(k):
+        b.add(f"ECOG {f.ecog} > {fmt(k)}: intensive chemotherapy rarely tolerated; individual "
+              "discussion (single agent or supportive care)", "against", S.JUDGEMENT,
+              S.OKEN_1982, criterion=k)
+    else:
+        b.add(f"ECOG {f.ecog} <= {fmt(k)}", "supports", S.JUDGEMENT, S.OKEN_1982, criterion=k)
     return b.done(recommend, intent=it)

@@ -137,6 +137,13 @@ def _transmet(b: Builder, f: Facts, ctx: Context) -> bool:
     if any(o.status == "recommended" for o in res):
         fail("Liver disease is resectable: resection is the standard, transplant is for "
              "permanently unresectable disease")
+    elif any(o.status == "consider" for o in res[:2]):
+        fail("Liver disease may still be resectable (resection or PVE under discussion): "
+             "transplant is for permanently unresectable disease")
+    elif any(o.status == "consider" for o in res):
+        b.add("Staged resection still under discussion: transplant only once the disease is "
+              "judged permanently unresectable", "against", S.TRANSMET_2024,
+              criterion="resectable")
     if f.response is None:
         missing("metastases.response_to_chemotherapy")
     elif f.response == "progressive":
@@ -172,7 +179,7 @@ def transplant(f: Facts, ctx: Context) -> OptionAssessment:
         if eligible and res is not None and res.status == "not_suitable":
             met = "All Milan criteria met" if not b.details.get("age_relative") else \
                 "Milan criteria met except the relative age limit"
-            b.add(f"{met} and the liver disease is unresectable: refer to a transplant centre",
+            b.key(f"{met} and the liver disease is unresectable: refer to a transplant centre",
                   "supports", S.R_TRANSPLANT)
             recommend = True
         elif eligible:
@@ -181,7 +188,7 @@ def transplant(f: Facts, ctx: Context) -> OptionAssessment:
     elif f.site == "colorectal":
         b.add("Colorectal metastases: TRANSMET eligibility", "info", S.TRANSMET_2024)
         if _transmet(b, f, ctx):
-            b.add("TRANSMET eligibility met: discuss referral to a transplant centre",
+            b.key("TRANSMET eligibility met: discuss referral to a transplant centre",
                   "supports", S.TRANSMET_2024)
     elif f.site is None:
         b.need("primary.site", "transplant criteria exist only for NET (Milan) and colorectal "
