@@ -115,9 +115,17 @@ def test_dicom_seg_without_source_writes_a_companion_series(tmp_path):
     grid = oblique_grid()
     lab = sample_labels(grid)
     path = write_dicom_seg(tmp_path / "plan.seg.dcm", lab, grid, {1: "Future liver remnant", 4: "Resected liver", 9: "Tumour"})
-    companion = tmp_path / "plan_ct"
-    assert len(list(companion.glob("*.dcm"))) == grid.shape[2]
+    companion = tmp_path / "source_ct_dicom"
+    files = sorted(companion.glob("*.dcm"))
+    assert len(files) == grid.shape[2]
+    first = pydicom.dcmread(str(files[0]))
+    assert first.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1.99"  # deflated: blank images cost little
+    assert (first.pixel_array == -1000).all()
+    # a second SEG on the same grid shares the series
+    write_dicom_seg(tmp_path / "other.seg.dcm", (lab > 0).astype(np.uint8), grid, {1: "Liver"})
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["source_ct_dicom"]
     seg = hd.seg.segread(str(path))
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == first.SeriesInstanceUID
     types = [s.SegmentedPropertyTypeCodeSequence[0] for s in seg.SegmentSequence]
     assert [(t.CodingSchemeDesignator, t.CodeValue) for t in types[:2]] == [("99LIVERMET", "FLR"), ("99LIVERMET", "RESECTED")]
 

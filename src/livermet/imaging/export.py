@@ -130,16 +130,23 @@ def write_ct_dicom_series(
     series_description: str = "livermet CT",
     study_instance_uid: str | None = None,
     frame_of_reference_uid: str | None = None,
+    deflate: bool = False,
 ) -> list[Path]:
     """Write ``ct`` (HU, on ``grid``) as a DICOM CT Image Storage series, one file per slice.
 
     Slices are taken along the third array axis; pixel rows run along the second axis and
     columns along the first, with Image Orientation/Position (Patient) from the grid, so the
     series has exactly the grid's geometry. Pixel data are signed 16-bit HU (rescale slope
-    1, intercept 0). Returns the file paths in slice order.
+    1, intercept 0). ``deflate`` writes the Deflated Explicit VR Little Endian transfer
+    syntax (zlib; tiny for blank images). Returns the file paths in slice order.
     """
     from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, generate_uid
+    from pydicom.uid import (
+        DeflatedExplicitVRLittleEndian,
+        ExplicitVRLittleEndian,
+        PYDICOM_IMPLEMENTATION_UID,
+        generate_uid,
+    )
 
     from livermet import __version__
 
@@ -165,7 +172,7 @@ def write_ct_dicom_series(
         meta = FileMetaDataset()
         meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
         meta.MediaStorageSOPInstanceUID = sop_uid
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian if deflate else ExplicitVRLittleEndian
         meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
         path = directory / f"CT{k + 1:05d}.dcm"
         ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
@@ -270,6 +277,31 @@ def _frames_for_sources(labels: np.ndarray, grid: Grid, sources: list, tol: floa
     return np.stack(frames)
 
 
+COMPANION_DIR = "source_ct_dicom"
+
+
+def _companion_series(folder: Path, labels: np.ndarray, grid: Grid, ct: np.ndarray | None) -> Path:
+    """The CT series a SEG without a DICOM source references: reused when one on the same
+    grid (and of the same kind, real or blank) is already there, else written."""
+    kind = "livermet CT" if ct is not None else "livermet geometry reference (no image data)"
+    n = 0
+    while True:
+        d = folder / (COMPANION_DIR if n == 0 else f"{COMPANION_DIR}_{n}")
+        if not d.exists():
+            break
+        try:
+            sources = _read_source_series(d)
+            if len(sources) == grid.shape[2] and str(sources[0].get("SeriesDescription", "")) == kind and ct is None:
+                _frames_for_sources(labels, grid, [sources[0], sources[-1]])  # raises if off-grid
+                return d
+        except ImagingInputError:
+            pass
+        n += 1
+    ct_arr = np.full(grid.shape, -1000, dtype=np.int16) if ct is None else ct
+    write_ct_dicom_series(d, ct_arr, grid, series_description=kind, deflate=ct is None)
+    return d
+
+
 def write_dicom_seg(
     path: str | Path,
     labels: np.ndarray,
@@ -285,9 +317,10 @@ def write_dicom_seg(
 
     ``labels`` (on ``grid``) holds the keys of ``segment_names`` (0 = background). The SEG
     references the CT series in ``source_ct_dir`` and must lie on its voxel grid. Without
-    a DICOM CT, a CT series is written first into ``<path stem>_ct/`` beside the SEG (from
-    ``ct`` when given; otherwise a blank (-1000 HU) series that carries only the geometry,
-    so that the SEG is complete and loads in any DICOM viewer) and referenced.
+    a DICOM CT, a CT series is written first into ``source_ct_dicom/`` beside the SEG (from
+    ``ct`` when given; otherwise a blank (-1000 HU, deflated, small) series that carries only
+    the geometry, so that the SEG is complete and loads in any DICOM viewer) and referenced;
+    SEGs written into the same folder on the same grid share that series.
     ``segmentation_type``: ``BINARY`` (widest viewer support) or ``LABELMAP`` (DICOM 2024).
     Returns ``path``.
     """
@@ -314,14 +347,7 @@ def write_dicom_seg(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if source_ct_dir is None:
-        stem = path.name.split(".")[0]
-        source_ct_dir = path.parent / f"{stem}_ct"
-        if ct is None:
-            ct_arr = np.full(grid.shape, -1000, dtype=np.int16)
-            desc = "livermet geometry reference (no image data)"
-        else:
-            ct_arr, desc = ct, "livermet CT"
-        write_ct_dicom_series(source_ct_dir, ct_arr, grid, series_description=desc)
+        source_ct_dir = _companion_series(path.parent, arr, grid, ct)
     sources = _read_source_series(Path(source_ct_dir))
     frames = _frames_for_sources(arr, grid, sources)
     # highdicom numbers segments 1..N: map label values to their rank
