@@ -57,9 +57,14 @@ def test_segments_partition_the_liver_with_a_plausible_layout(ph):
     x = ph.grid.index_to_lps(np.argwhere(ph.segments == 7).astype(float))[:, 0].mean()
     x2 = ph.grid.index_to_lps(np.argwhere(ph.segments == 2).astype(float))[:, 0].mean()
     assert x < x2
-    # superior segments (7, 8) lie above inferior ones (6, 5)
-    z = {s: ph.grid.index_to_lps(np.argwhere(ph.segments == s).astype(float))[:, 2].mean() for s in (5, 6, 7, 8)}
-    assert z[7] > z[6] and z[8] > z[5]
+    # superior segments (7, 8) lie above inferior ones (6, 5); anterior ones (5, 8) in front
+    # of posterior ones (6, 7): LPS y grows to the back
+    centre = {s: ph.grid.index_to_lps(np.argwhere(ph.segments == s).astype(float)).mean(axis=0) for s in (5, 6, 7, 8)}
+    assert centre[7][2] > centre[6][2] and centre[8][2] > centre[5][2]
+    assert centre[8][1] < centre[7][1] and centre[5][1] < centre[6][1]
+    # the IVC lies behind the liver
+    ivc_y = ph.grid.index_to_lps(np.argwhere(ph.ivc).astype(float))[:, 1].mean()
+    assert ivc_y > ph.grid.index_to_lps(np.argwhere(ph.liver).astype(float))[:, 1].mean()
 
 
 def test_portal_branches_lie_in_their_own_segment(ph):

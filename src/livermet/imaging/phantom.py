@@ -18,9 +18,10 @@ x grows to the patient's left, y to the back, z to the head):
 - Couinaud segments: defined analytically by those planes, by the transverse plane
   through the portal bifurcation and by the umbilical fissure, with the scheme documented
   in :mod:`livermet.imaging.couinaud` (the phantom is its reference answer);
-- portal branches: one tube per segment (label = segment), running from the hilum towards
-  the segment's centre and lying inside its own segment, as a segmental portal pedicle
-  does (Couinaud 1957; Bismuth, Ann Surg 1982;196:3-9);
+- portal vein: a trunk up to the bifurcation, then for each segment a branch (label =
+  segment) made of two tubes crossing at the segment's centre along its two longest axes,
+  kept inside its own segment as a segmental portal pedicle is (Couinaud 1957; Bismuth,
+  Ann Surg 1982;196:3-9), joined to the bifurcation by an unlabelled tube;
 - tumours: hypodense spheres (30 HU) of known radius, each inside one segment, matching the
   bundled demo case (L1 in segment 7, 32 mm; L2 in segment 6, 18 mm).
 
@@ -435,7 +436,8 @@ def phantom_case(ph: Phantom, files: dict[str, str], case_id: str = "phantom-001
             ],
             "extrahepatic": {"present": False, "sites": []},
         },
-        "liver": {"cirrhosis": False, "ascites": "none", "encephalopathy": "none"},
+        "liver": {"cirrhosis": False, "ascites": "none", "encephalopathy": "none",
+                  "chemotherapy_weeks": 0, "chemotherapy_lines": 0},
         "volumetry": {"planned_resection": DEMO_RESECTION},
         "imaging": {
             "ct": files["ct"],
