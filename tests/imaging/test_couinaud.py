@@ -46,11 +46,11 @@ def test_result_is_the_same_in_any_array_orientation(ph):
     perm = (2, 0, 1)
     liver = np.transpose(ph.liver, perm)[::-1, :, ::-1]
     a = ph.grid.affine
-    # new index (u, v, w) -> old index: i = v, j = n_j-1-w... built generically below
     shape = liver.shape
+    # m maps a new index to the old one: new axis 0 is old axis 2 flipped, new axis 1 is
+    # old axis 0, new axis 2 is old axis 1 flipped
     m = np.zeros((4, 4))
     m[3, 3] = 1
-    # new axis 0 is old axis 2 flipped, new axis 1 is old axis 0, new axis 2 is old axis 1 flipped
     m[2, 0], m[2, 3] = -1, ph.grid.shape[2] - 1
     m[0, 1] = 1
     m[1, 2], m[1, 3] = -1, ph.grid.shape[1] - 1

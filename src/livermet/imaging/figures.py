@@ -120,7 +120,7 @@ def _largest_label_centroid(labels: np.ndarray) -> np.ndarray | None:
 
 def _draw_slice(ax, plt, img2d: dict[str, np.ndarray], ext: tuple[float, float, float, float], origin: str,
                 letters: tuple[str, str, str, str], title: str, pixel_mm: tuple[float, float]) -> None:
-    from matplotlib.colors import ListedColormap, to_rgba
+    from matplotlib.colors import to_rgba
 
     liver, seg, tum, res = img2d["liver"], img2d["segments"], img2d["tumours"], img2d["resected"]
     if img2d.get("ct") is not None:

@@ -314,7 +314,6 @@ def segment_ct(
     say("role masks")
     masks: dict[str, str] = {}
     warnings: list[str] = []
-    grid = None
     if "total" in maps:
         arr, grid = _read_labels(Path(maps["total"]))
         for role, value in TOTAL_LABELS.items():
