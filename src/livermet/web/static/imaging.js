@@ -132,9 +132,10 @@ document.addEventListener("DOMContentLoaded", () => {
     document.getElementById("viewer").hidden = false;
     const [nz, ny, nx] = meta.shape;
     const [dz, dy, dx] = meta.spacing_mm;
-    const scale = Math.min(3, 512 / Math.max(nx * dx, ny * dy) * Math.max(dx, dy));
-    canvas.width = Math.round(nx * scale * dx / Math.max(dx, dy));
-    canvas.height = Math.round(ny * scale * dy / Math.max(dx, dy));
+    // square millimetres on screen: 512 px for the larger side of the field of view
+    const pxPerMm = 512 / Math.max(nx * dx, ny * dy);
+    canvas.width = Math.round(nx * dx * pxPerMm);
+    canvas.height = Math.round(ny * dy * pxPerMm);
     slider.max = nz - 1;
     if (first) slider.value = meta.first_slice;
     preset.disabled = !meta.has_ct;
