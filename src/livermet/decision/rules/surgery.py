@@ -91,7 +91,8 @@ def analyse(f: Facts) -> LiverAnalysis:
     icgkf = f.score("icgk_f")
     if icgkf is not None and icgkf.value is not None:
         key = "icgk_f_min"
-        if float(icgkf.value) < th(key):
+        exact = float(icgkf.details.get("icgk_f_unrounded", icgkf.value))
+        if exact < th(key):
             a.icgkf_low = True
             a.icgkf.append(_r(f"ICGK-F {num(float(icgkf.value))} < {th(key):g}: high "
                                    "mortality after hepatectomy", "excludes", *tsrc(key),

@@ -1,0 +1,50 @@
+"""`livermet explain`, `livermet knowledge` and the options table."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from _decision_cases import make_case
+from livermet.cli.main import app
+from livermet.decision import KNOWLEDGE_VERSION, assess_options, render_options
+
+runner = CliRunner()
+
+
+def test_explain_json_and_text() -> None:
+    res = runner.invoke(app, ["explain", "sbrt", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["code"] == "sbrt"
+    assert any("[53]" in e["source"] for e in data["evidence"])
+    text = runner.invoke(app, ["explain", "whole-liver-rt"])
+    assert text.exit_code == 0
+    assert "55%" in text.stdout
+
+
+def test_explain_unknown_code_exits_2_with_the_known_codes() -> None:
+    res = runner.invoke(app, ["explain", "chemo"])
+    assert res.exit_code == 2
+    assert "resection" in res.output and "Traceback" not in res.output
+
+
+def test_knowledge_json_lists_the_version() -> None:
+    res = runner.invoke(app, ["knowledge", "--json"])
+    assert res.exit_code == 0
+    data = json.loads(res.stdout)
+    assert data["knowledge_version"] == KNOWLEDGE_VERSION
+    assert len(data["options"]) == 16
+    assert runner.invoke(app, ["knowledge", "--help"]).exit_code == 0
+
+
+def test_options_table_fits_100_columns() -> None:
+    from rich.console import Console
+
+    console = Console(width=120, record=True, color_system=None)
+    console.print(render_options(assess_options(make_case(), {})))
+    lines = console.export_text().splitlines()
+    assert max(len(l) for l in lines) <= 100
+    text = "\n".join(lines)
+    assert "resection" in text and "recommended" in text

@@ -1,0 +1,164 @@
+"""Boundaries of the option rules: each cut-off at, just below and just above its value.
+
+Expected values are worked by hand from the definitions in shared/reference/calculators.md and
+the review (sFLR = remnant / (total - tumour) x 100; Makuuchi bilirubin >= 2.0 mg/dL; ablation
+size bands 30 / 70 mm; SBRT 1-3 lesions < 60 mm).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from livermet.decision import assess_options
+from _decision_cases import make_case
+
+
+def status(case: dict, code: str) -> str:
+    return assess_options(case, {}).option(code).status
+
+
+def reasons(case: dict, code: str) -> str:
+    return " | ".join(r.text for r in assess_options(case, {}).option(code).reasons)
+
+
+@pytest.mark.parametrize("remnant, want, needle", [
+    (199.0, "not_suitable", "sFLR 19.9% < 20%"),   # 199/1000
+    (200.0, "consider", "sFLR 20% >= 20%"),        # exactly at the Kishi minimum; < review 25%
+    (249.0, "consider", "below the review's 25%"),
+    (250.0, "recommended", "sFLR 25% >= 20%"),
+])
+def test_sflr_normal_liver_bands(remnant: float, want: str, needle: str) -> None:
+    # No ICG: the volume rule alone (ICGK-F is tested below).
+    case = make_case(**{"volumetry": {"total_liver_ml": 1000, "tumour_ml": 0.0,
+                                      "remnant_ml": remnant}, "labs.icg_r15": None})
+    assert status(case, "resection") == want
+    assert needle in reasons(case, "resection")
+
+
+@pytest.mark.parametrize("remnant, excluded", [(260.0, True), (270.0, False)])
+def test_icgk_f_limit(remnant: float, excluded: bool) -> None:
+    # ICG-R15 6%: k = -ln(0.06)/15 = 0.18756/min; x 0.26 = 0.0488 < 0.05; x 0.27 = 0.0506.
+    case = make_case(**{"volumetry": {"total_liver_ml": 1000, "tumour_ml": 0.0,
+                                      "remnant_ml": remnant}})
+    text = reasons(case, "resection")
+    assert ("ICGK-F 0.049 < 0.05" in text) is excluded
+    assert (status(case, "resection") == "not_suitable") is excluded
+
+
+def test_sflr_threshold_follows_liver_condition() -> None:
+    # 350/1000 = 35%: adequate for a normal liver, inadequate with cirrhosis (40%, Kubota).
+    vol = {"total_liver_ml": 1000, "tumour_ml": 0.0, "remnant_ml": 350}
+    assert status(make_case(volumetry=vol), "resection") == "recommended"
+    cirr = make_case(volumetry=vol, **{"liver.cirrhosis": True})
+    assert status(cirr, "resection") == "not_suitable"
+    assert "sFLR 35% < 40% required for fibrosis/cirrhosis" in reasons(cirr, "resection")
+    # 13 weeks of chemotherapy (> 12): minimum 30%, review's 40% -> caution at 35%.
+    chemo = make_case(volumetry=vol, **{"liver.chemotherapy_weeks": 13})
+    assert status(chemo, "resection") == "consider"
+    # exactly 12 weeks is not "more than 12": normal-liver rule.
+    assert status(make_case(volumetry=vol, **{"liver.chemotherapy_weeks": 12}),
+                  "resection") == "recommended"
+
+
+@pytest.mark.parametrize("bili, excluded", [(1.99, False), (2.0, True), (2.5, True)])
+def test_bilirubin_limit(bili: float, excluded: bool) -> None:
+    case = make_case(**{"labs.bilirubin": bili})
+    assert (status(case, "resection") == "not_suitable") is excluded
+
+
+def test_bilirubin_in_umol_per_l_is_converted() -> None:
+    # 34.2 umol/L = 2.0 mg/dL (1 mg/dL = 17.1 umol/L)
+    case = make_case(**{"labs.bilirubin": {"value": 34.2, "unit": "umol/L"}})
+    assert status(case, "resection") == "not_suitable"
+    assert "Bilirubin 2 mg/dL >= 2 mg/dL" in reasons(case, "resection")
+
+
+@pytest.mark.parametrize("size, want", [(30.0, "recommended"), (31.0, "consider"),
+                                        (70.0, "consider"), (71.0, "not_suitable")])
+def test_ablation_size_bands(size: float, want: str) -> None:
+    # Recurrence after resection makes ablation the alternative to look at.
+    case = make_case(**{"metastases.lesions": [{"id": "L1", "segments": [7], "diameter_mm": size}],
+                        "metastases.recurrence_after_resection": True})
+    assert status(case, "ablation") == want
+
+
+def test_ablation_near_vessel_prefers_mwa_and_extrahepatic_excludes() -> None:
+    case = make_case(**{"metastases.lesions": [
+        {"id": "L1", "segments": [7], "diameter_mm": 20, "near_major_vessel": True}]})
+    rep = assess_options(case, {}).option("ablation")
+    assert rep.details["preferred_modality"] == "MWA"
+    assert "prefer microwave ablation" in " ".join(r.text for r in rep.reasons)
+    ext = make_case(**{"metastases.extrahepatic": {"present": True, "resectable": True,
+                                                   "sites": ["lung"]}})
+    assert status(ext, "ablation") == "not_suitable"
+
+
+@pytest.mark.parametrize("ecog, resection, bsc", [(2, "recommended", "not_suitable"),
+                                                  (3, "not_suitable", "recommended")])
+def test_ecog_limit(ecog: int, resection: str, bsc: str) -> None:
+    case = make_case(**{"patient.ecog": ecog})
+    assert status(case, "resection") == resection
+    assert status(case, "best_supportive_care") == bsc
+
+
+def test_missing_ecog_is_listed_not_guessed() -> None:
+    case = make_case(**{"patient.ecog": None})
+    rep = assess_options(case, {}).option("resection")
+    assert rep.status == "consider"
+    assert "patient.ecog" in [m.field for m in rep.missing]
+
+
+def test_missing_volumetry_caps_resection_at_consider() -> None:
+    case = make_case()
+    del case["volumetry"]
+    rep = assess_options(case, {}).option("resection")
+    assert rep.status == "consider"
+    assert "volumetry.remnant_ml" in [m.field for m in rep.missing]
+
+
+@pytest.mark.parametrize("n, size, want", [(3, 59.0, "consider"), (4, 20.0, "not_suitable"),
+                                           (1, 60.0, "not_suitable")])
+def test_sbrt_count_and_size(n: int, size: float, want: str) -> None:
+    lesions = [{"id": f"L{i}", "segments": [i + 4], "diameter_mm": size} for i in range(n)]
+    assert status(make_case(**{"metastases.lesions": lesions}), "sbrt") == want
+
+
+def test_anti_egfr_needs_ras_wild_type_and_left_side() -> None:
+    left = reasons(make_case(), "systemic_therapy")
+    assert "anti-EGFR antibody (cetuximab or panitumumab)" in left
+    mutant = reasons(make_case(**{"primary.biomarkers.kras_mutant": True}), "systemic_therapy")
+    assert "anti-EGFR antibodies (cetuximab, panitumumab) not suitable" in mutant
+    right = reasons(make_case(**{"primary.side": "right"}), "systemic_therapy")
+    assert "anti-EGFR not first line" in right
+    unknown = assess_options(make_case(**{"primary.biomarkers.kras_mutant": None}), {})
+    assert "primary.biomarkers.kras_mutant" in [
+        m.field for m in unknown.option("systemic_therapy").missing]
+
+
+def test_every_option_once_with_reasons_and_sources() -> None:
+    from livermet.decision import OPTION_CODES
+
+    d = assess_options(make_case(), {}).to_dict()
+    assert [o["code"] for o in d["options"]] == list(OPTION_CODES)
+    for o in d["options"]:
+        assert o["status"] in ("recommended", "consider", "not_suitable")
+        assert o["reasons"] and o["sources"]
+        assert isinstance(o["missing"], list)
+
+
+def test_scores_as_results_or_dicts_give_the_same_report() -> None:
+    from livermet.calculators import run
+
+    case = make_case()
+    sflr = run("sflr", {"remnant_ml": 620, "total_liver_ml": 1650, "tumour_ml": 45})
+    a = assess_options(case, {"sflr": sflr}).to_dict()
+    b = assess_options(case, {"sflr": sflr.to_dict()}).to_dict()
+    assert a == b
+
+
+def test_report_is_frozen() -> None:
+    rep = assess_options(make_case(), {})
+    with pytest.raises(Exception):
+        rep.options = ()  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        rep.option("resection").details["x"] = 1  # type: ignore[index]
