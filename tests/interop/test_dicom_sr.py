@@ -11,12 +11,17 @@ from livermet.interop.dicom_sr import DicomSrError, read_volumetry_sr, write_vol
 
 from .dicom_phantom import write_ct_series, write_seg
 
+# The phantom SEG (dicom_phantom.py): voxels 0.8 x 0.8 x 2.0 mm = 1.28e-3 mL; liver 4x12x12
+# voxels, tumour L1 2x3x3, Couinaud segment 7 4x6x6, remnant 4x6x6.
+VOXEL_ML = 0.8 * 0.8 * 2.0 / 1000
+LIVER, TUMOUR, SEG7, REMNANT = (576 * VOXEL_ML, 18 * VOXEL_ML, 144 * VOXEL_ML, 144 * VOXEL_ML)
 VOLUMETRY = {
-    "liver_ml": 1650.0, "tumour_ml": 45.0, "functional_liver_ml": 1605.0,
-    "segments_ml": {"7": 300.5, "6": 200.0},
-    "lesions": [{"id": "L1", "volume_ml": 30.0}, {"id": "L2", "volume_ml": 15.0}],
-    "resection": {"name": "right_posterior_sectionectomy", "resected_ml": 500.5,
-                  "remnant_ml": 1104.5, "sflr_measured_percent": 68.8162,
+    "liver_ml": LIVER, "tumour_ml": TUMOUR, "functional_liver_ml": LIVER - TUMOUR,
+    "segments_ml": {"7": SEG7, "6": 0.1},  # segment 6 is not in the SEG
+    "lesions": [{"id": "L1", "volume_ml": TUMOUR}],
+    "resection": {"name": "right_posterior_sectionectomy", "resected_ml": LIVER - REMNANT,
+                  "remnant_ml": REMNANT,
+                  "sflr_measured_percent": 100 * REMNANT / (LIVER - TUMOUR),
                   "sflr_standardised_percent": None},
 }
 
@@ -48,48 +53,69 @@ def test_sr_read_back_values_units_and_references(tmp_path, ct_and_seg):
     assert evidence[seg.SeriesInstanceUID] == [seg.SOPInstanceUID]
 
     got = read_volumetry_sr(out)
-    assert got["liver"]["Volume"] == (1650.0, "ml") and got["liver"]["_segment"] == 1
-    assert got["tumour"]["Volume"] == (45.0, "ml") and got["tumour"]["_segment"] == 2
-    assert got["lesion L1"]["Volume"] == (30.0, "ml") and got["lesion L1"]["_segment"] == 2
-    assert got["segment 7"]["Volume"] == (300.5, "ml") and got["segment 7"]["_segment"] == 3
-    assert got["segment 6"]["_segment"] == 1  # no own segment in the SEG: the liver's
+    # groups that reference a SEG segment: the segment's own voxel volume equals the value
+    assert got["liver"]["Volume"] == (pytest.approx(LIVER), "ml") and got["liver"]["_segment"] == 1
+    assert got["tumour"]["Volume"] == (pytest.approx(TUMOUR), "ml") and got["tumour"]["_segment"] == 2
+    assert got["lesion L1"]["_segment"] == 2  # the only lesion: the whole tumour segment
+    assert got["segment 7"]["Volume"] == (pytest.approx(SEG7), "ml") and got["segment 7"]["_segment"] == 3
     rem = got["remnant"]
-    assert rem["Volume"] == (1104.5, "ml") and rem["_segment"] == 4
-    assert rem["sFLR, measured (FLR / functional liver)"] == (pytest.approx(68.8162), "%")
+    assert rem["Volume"] == (pytest.approx(REMNANT), "ml") and rem["_segment"] == 4
+    assert rem["sFLR, measured (FLR / functional liver)"] == (pytest.approx(100 * 144 / 558), "%")
     assert "sFLR, standardised (FLR / standard liver volume)" not in rem  # None: not written
-    for g in got.values():
-        assert g["_seg_sop_instance_uid"] == seg.SOPInstanceUID
-        assert g["_source_series_uid"] == ct[0].SeriesInstanceUID
+    for key in ("liver", "tumour", "segment 7", "remnant"):
+        assert got[key]["_seg_sop_instance_uid"] == seg.SOPInstanceUID
+        assert got[key]["_source_series_uid"] == ct[0].SeriesInstanceUID
+    # no segment of their own: measurements without an image reference (TID 1501)
+    for key in ("functional liver", "segment 6", "resected"):
+        assert got[key]["_segment"] is None and got[key]["Volume"][1] == "ml"
     # a second reader: highdicom's own parse of the report tree
     sr = hd.sr.srread(out)
-    groups = sr.content.get_volumetric_roi_measurement_groups()
-    assert len(groups) == len(got) == 9  # liver, functional, tumour, 2 lesions, 2 segments, resected, remnant
+    assert len(sr.content.get_volumetric_roi_measurement_groups()) == 5
+    assert len(sr.content.get_image_measurement_groups()) == 3
 
 
-def test_sr_with_the_imaging_parts_seg(tmp_path):
-    export = pytest.importorskip("livermet.imaging.export")
-    from livermet.imaging.grid import Grid
+def test_sr_does_not_reference_a_segment_of_another_volume(tmp_path, ct_and_seg):
+    ct_dir, seg_path, _ = ct_and_seg
+    wrong = dict(VOLUMETRY, liver_ml=1650.0)  # not the SEG liver segment's 0.737 mL
+    got = read_volumetry_sr(write_volumetry_sr(tmp_path / "sr.dcm", wrong, seg_path, ct_dir))
+    assert got["liver"]["_segment"] is None and got["liver"]["Volume"] == (1650.0, "ml")
+    assert got["tumour"]["_segment"] == 2
 
-    shape = (6, 12, 12)
-    affine = np.diag([0.8, 0.8, 2.0, 1.0])
-    grid = Grid(shape, affine) if not hasattr(Grid, "from_spacing") else Grid(shape, affine)
-    labels = np.zeros(shape, np.uint8)
-    labels[1:5, 2:10, 2:10] = 1
-    labels[2:4, 3:5, 3:5] = 2
-    labels[1:5, 2:6, 6:10] = 3
-    seg_path = export.write_dicom_seg(tmp_path / "seg.dcm", labels, grid,
-                                      {1: "liver", 2: "tumour", 3: "segment_7"})
-    ct_dir = tmp_path / "seg_ct"
-    out = write_volumetry_sr(tmp_path / "sr.dcm", {"liver_ml": 10.0, "tumour_ml": 1.0,
-                                                    "segments_ml": {"7": 4.0}}, seg_path, ct_dir)
-    got = read_volumetry_sr(out)
+
+def test_sr_from_the_imaging_pipeline_phantom(tmp_path):
+    """End to end: phantom label maps -> volumetry + SEG export (imaging part) -> SR -> read."""
+    phantom = pytest.importorskip("livermet.imaging.phantom")
+    pipeline = pytest.importorskip("livermet.imaging.pipeline")
     import pydicom
 
-    seg = pydicom.dcmread(seg_path)
-    number = {str(s.SegmentLabel): int(s.SegmentNumber) for s in seg.SegmentSequence}
-    assert got["liver"]["_segment"] == number["liver"]
-    assert got["tumour"]["_segment"] == number["tumour"]
-    assert got["segment 7"]["_segment"] == number["segment_7"]
+    from livermet.interop.dicom_sr import segment_volumes_ml
+
+    f = phantom.write_phantom(tmp_path / "ph")
+    res = pipeline.run_volumetry(
+        labels=str(f["labels"]), labelset="liver_segments",
+        masks=[("tumour", str(f["tumour_L1"])), ("tumour", str(f["tumour_L2"]))],
+        resection="right_hepatectomy", export_dir=tmp_path / "export")
+    d = res.to_dict()
+    segs = sorted((tmp_path / "export").glob("*.seg.dcm"))
+    ct_dirs = [p for p in (tmp_path / "export").iterdir() if p.is_dir()]
+    if len(segs) < 2 or len(ct_dirs) != 1:
+        pytest.skip("imaging export layout changed")
+    got = read_volumetry_sr(write_volumetry_sr(tmp_path / "sr.dcm", d, segs, ct_dirs[0]))
+    # every referenced segment's voxel volume (read from the SEG pixels) equals the SR value
+    by_uid = {}
+    for p in segs:
+        ds = pydicom.dcmread(p)
+        by_uid[str(ds.SOPInstanceUID)] = segment_volumes_ml(ds)
+    referenced = 0
+    for key, g in got.items():
+        if g["_segment"] is not None:
+            referenced += 1
+            assert by_uid[g["_seg_sop_instance_uid"]][g["_segment"]] == pytest.approx(
+                g["Volume"][0], rel=0.01), key
+    assert referenced >= 5
+    assert got["liver"]["Volume"][0] == pytest.approx(d["liver_ml"])
+    assert got["remnant"]["Volume"][0] == pytest.approx(d["resection"]["remnant_ml"])
+    assert got["remnant"]["_segment"] is not None
 
 
 def test_sr_bad_inputs(tmp_path, ct_and_seg):
@@ -116,7 +142,8 @@ def test_cli_dicom_sr(tmp_path, ct_and_seg):
                                  "--out", str(tmp_path / "sr.dcm"), "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
-    assert data["measurements"]["liver"]["Volume"] == [1650.0, "ml"]
+    assert data["measurements"]["liver"]["Volume"] == [pytest.approx(LIVER), "ml"]
+    assert data["measurements"]["liver"]["_segment"] == 1
     r = CliRunner().invoke(app, ["dicom-sr", str(vol), "--seg", str(tmp_path / "nope.dcm"),
                                  "--ct", str(ct_dir), "--out", str(tmp_path / "sr2.dcm")])
     assert r.exit_code == 2 and "not found" in " ".join(r.output.split())

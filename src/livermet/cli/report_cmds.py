@@ -34,8 +34,9 @@ FHIR_HELP = "FHIR R4 (mCODE STU4): export a case as a Bundle, or build a case fr
 DICOM_SR_HELP = """Write volumetry as a DICOM Structured Report (TID 1500, Comprehensive 3D SR).
 
 VOLUMETRY is either the JSON of `livermet volumetry --json` or a case whose `imaging` names
-its label maps (volumetry is then run). The SR references the DICOM SEG (--seg, segment
-numbers matched on its segment labels) and the source CT series (--ct, a folder). Volumes are
+its label maps (volumetry is then run). The SR references the DICOM SEG(s) (--seg, segment
+numbers matched on their segment labels, only where the segment's own volume equals the
+reported one) and the source CT series (--ct, a folder). Volumes are
 in UCUM ml, the sFLR in %. Read it with 3D Slicer (QuantitativeReporting), OHIF or dcmtk's
 dsrdump.
 """
@@ -213,12 +214,13 @@ def fhir_import(
 
 def dicom_sr(
     volumetry: Path = typer.Argument(..., help="Volumetry JSON (`livermet volumetry --json`) or a case with imaging."),
-    seg: Path = typer.Option(..., "--seg", help="The DICOM SEG of the same CT."),
+    seg: list[Path] = typer.Option(..., "--seg", help="A DICOM SEG of the same CT (repeatable: "
+                                   "e.g. the segments SEG and the resection SEG)."),
     ct: Path = typer.Option(..., "--ct", help="Folder with the source CT series (DICOM)."),
     out: Path = typer.Option(..., "--out", "-o", help="SR file to write (.dcm)."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    for name, p in (("VOLUMETRY", volumetry), ("--seg", seg), ("--ct", ct)):
+    for name, p in (("VOLUMETRY", volumetry), *(("--seg", s) for s in seg), ("--ct", ct)):
         if not p.exists():
             fail(f"{name} {str(p)!r}: not found")
     from livermet.interop.dicom_sr import DicomSrError, read_volumetry_sr, write_volumetry_sr

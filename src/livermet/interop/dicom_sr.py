@@ -4,15 +4,18 @@
 Measurements" group per structure (liver, functional liver, tumour, each lesion, each Couinaud
 segment, the resected part and the future liver remnant). Each group:
 
-- references its segment of the DICOM SEG written by the imaging part (by segment number,
+- references its segment of the DICOM SEG(s) written by the imaging part (by segment number,
   matched on the SEG's segment labels: ``liver``, ``tumour``/``lesion``, ``segment 1`` ...
-  ``segment 8``, ``remnant``, ``resected``), with the SEG's source CT series;
+  ``segment 8``, ``remnant``, ``resected``), with the SEG's source CT series, when that
+  segment's own volume (voxels x voxel size) equals the reported volume. A structure without
+  such a segment goes into a TID 1501 group (measurements without an image reference) rather
+  than pointing at the wrong voxels;
 - holds the volume (SCT 118565006 "Volume") in UCUM ``ml``; the remnant group also holds the
   sFLR ratios in UCUM ``%``.
 
-Codes: finding types Liver (SCT 10200004) and Neoplasm (SCT 108369006) are SNOMED CT. Couinaud
-segments, the remnant, the functional liver and sFLR have no code in the DICOM/SNOMED sets we
-could verify, so they use livermet's private coding scheme ``99LIVERMET`` (DICOM PS3.16 reserves
+Codes: finding types Liver (SCT 10200004), Neoplasm (SCT 108369006) and the Couinaud hepatic
+segments I-VIII of DICOM CID 7170. The remnant, the resected part, the functional liver and
+the sFLR have no code in the DICOM/SNOMED sets we could verify, so they use livermet's private coding scheme ``99LIVERMET`` (DICOM PS3.16 reserves
 designators starting with "99" for private schemes), documented in ``docs/fhir.md``.
 
 The evidence (CT series and SEG) is listed in the SR's Current Requested Procedure Evidence
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 PRIVATE_SCHEME = "99LIVERMET"
 _ROMAN = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii"]
@@ -45,8 +48,8 @@ def _codes():
         "sflr_measured": hd.sr.CodedConcept("SFLRM", PRIVATE_SCHEME, "sFLR, measured (FLR / functional liver)"),
         "sflr_standardised": hd.sr.CodedConcept("SFLRS", PRIVATE_SCHEME, "sFLR, standardised (FLR / standard liver volume)"),
     }
-    for n in range(1, 9):
-        local[f"segment_{n}"] = hd.sr.CodedConcept(f"S{n}", PRIVATE_SCHEME, f"Couinaud segment {n}")
+    for n in range(1, 9):  # DICOM CID 7170 "Couinaud hepatic segment I..VIII"
+        local[f"segment_{n}"] = getattr(codes.cid7170, "CouinaudHepaticSegment" + _ROMAN[n - 1].upper())
     return codes, local
 
 
@@ -98,17 +101,50 @@ def _read_ct(ct_dir: Path) -> list:
     return out
 
 
-def write_volumetry_sr(path: str | Path, volumetry: Mapping[str, Any], seg_path: str | Path,
-                       ct_dir: str | Path, *, series_number: int = 901,
-                       manufacturer: str = "livermet") -> Path:
-    """Write the volumetry as a TID 1500 Comprehensive 3D SR referencing the SEG and the CT.
+def segment_volumes_ml(seg) -> dict[int, float]:
+    """Volume (mL) of each segment of a BINARY SEG, from its frames and pixel spacing.
+
+    Empty for FRACTIONAL or LABELMAP SEGs (their segment volumes are not checked).
+    """
+    import numpy as np
+
+    if str(getattr(seg, "SegmentationType", "")) != "BINARY":
+        return {}
+    try:
+        pm = seg.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0]
+        thickness = float(getattr(pm, "SpacingBetweenSlices", None) or pm.SliceThickness)
+        voxel_ml = float(pm.PixelSpacing[0]) * float(pm.PixelSpacing[1]) * thickness / 1000.0
+        frames = seg.pixel_array
+        if frames.ndim == 2:
+            frames = frames[None]
+        counts: dict[int, int] = {}
+        for i, fg in enumerate(seg.PerFrameFunctionalGroupsSequence):
+            n = int(fg.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+            counts[n] = counts.get(n, 0) + int(np.count_nonzero(frames[i]))
+    except (AttributeError, IndexError, KeyError, ValueError):
+        return {}
+    return {n: c * voxel_ml for n, c in counts.items()} | {"_voxel_ml": voxel_ml}  # type: ignore[dict-item]
+
+
+def write_volumetry_sr(path: str | Path, volumetry: Mapping[str, Any],
+                       seg_path: str | Path | Sequence[str | Path], ct_dir: str | Path, *,
+                       series_number: int = 901, manufacturer: str = "livermet") -> Path:
+    """Write the volumetry as a TID 1500 Comprehensive 3D SR referencing the SEG(s) and the CT.
+
+    A structure is measured in a TID 1411 volumetric group that references its SEG segment
+    only when the SEG has a segment of that role (matched on its label) whose own volume
+    (voxels x voxel size) equals the reported volume (within 1%): a reference is a claim that
+    the number was measured on that segment. Otherwise (e.g. a SEG whose "liver" segment is
+    only the liver outside the Couinaud segments, or a lesion stored in a shared tumour
+    segment) the value goes into a TID 1501 group without an image reference.
 
     Parameters
     ----------
     path : output file (.dcm).
     volumetry : the imaging volumetry result (``liver_ml``, ``tumour_ml``,
         ``functional_liver_ml``, ``segments_ml``, ``lesions``, ``resection``).
-    seg_path : the DICOM SEG written by the imaging part for the same CT.
+    seg_path : the DICOM SEG(s) written by the imaging part for the same CT (e.g. the segment
+        SEG and the resection SEG).
     ct_dir : folder with the source CT series.
 
     Returns
@@ -121,56 +157,70 @@ def write_volumetry_sr(path: str | Path, volumetry: Mapping[str, Any], seg_path:
     from livermet import __version__
 
     codes, local = _codes()
-    try:
-        seg = pydicom.dcmread(seg_path)
-    except Exception as exc:  # noqa: BLE001
-        raise DicomSrError(f"seg_path {str(seg_path)!r}: not a readable DICOM file ({exc})") from None
-    if getattr(seg, "Modality", None) != "SEG":
-        raise DicomSrError(f"seg_path {str(seg_path)!r}: Modality is {getattr(seg, 'Modality', None)!r}, expected 'SEG'")
+    seg_paths = [seg_path] if isinstance(seg_path, (str, Path)) else list(seg_path)
+    if not seg_paths:
+        raise DicomSrError("seg_path: at least one DICOM SEG expected")
+    segs = []
+    for sp in seg_paths:
+        try:
+            seg = pydicom.dcmread(sp)
+        except Exception as exc:  # noqa: BLE001
+            raise DicomSrError(f"seg_path {str(sp)!r}: not a readable DICOM file ({exc})") from None
+        if getattr(seg, "Modality", None) != "SEG":
+            raise DicomSrError(f"seg_path {str(sp)!r}: Modality is {getattr(seg, 'Modality', None)!r}, expected 'SEG'")
+        segs.append(seg)
     ct = _read_ct(Path(ct_dir))
-    roles = _segment_label_map(seg)
+    ct_series = ct[0].SeriesInstanceUID
+    for sp, seg in zip(seg_paths, segs):
+        refs = {s.SeriesInstanceUID for s in getattr(seg, "ReferencedSeriesSequence", [])}
+        if refs and ct_series not in refs:
+            raise DicomSrError(f"seg_path {str(sp)!r} segments another series than the CT in "
+                               f"ct_dir ({', '.join(sorted(refs))} vs {ct_series})")
+    # role -> (seg dataset, segment number, segment volume or None)
+    roles: dict[str, tuple[Any, int, float | None]] = {}
+    for seg in segs:
+        vols = segment_volumes_ml(seg)
+        for role, num in _segment_label_map(seg).items():
+            roles.setdefault(role, (seg, num, vols.get(num)))
     ml = hd.sr.CodedConcept("ml", "UCUM", "milliliter")
     pct = hd.sr.CodedConcept("%", "UCUM", "Percent")
-    source_series = hd.sr.SourceSeriesForSegmentation(ct[0].SeriesInstanceUID)
+    source_series = hd.sr.SourceSeriesForSegmentation(ct_series)
     algo = hd.sr.AlgorithmIdentification(name="livermet volumetry", version=__version__)
-
+    liver_site = [hd.sr.FindingSite(anatomic_location=codes.SCT.Liver)]
     groups = []
-    missing: list[str] = []
 
-    def group(key: str, role: str | None, finding: Any, values: list[tuple[Any, float, Any]]):
-        values = [(n, v, u) for n, v, u in values if isinstance(v, (int, float))]
+    def group(key: str, role: str | None, finding: Any, values: list[tuple[Any, Any, Any]]):
+        values = [(n, v, u) for n, v, u in values
+                  if isinstance(v, (int, float)) and not isinstance(v, bool)]
         if not values:
             return
-        seg_num = roles.get(role) if role else None
-        ref = None
-        if seg_num is not None:
-            ref = hd.sr.ReferencedSegment(sop_class_uid=seg.SOPClassUID,
-                                          sop_instance_uid=seg.SOPInstanceUID,
-                                          segment_number=seg_num, source_series=source_series)
-        else:
-            missing.append(key)
-            # TID 1411 needs a region, surface or segment: fall back to the liver's segment
-            # with the structure named by the finding site (recorded in the report).
-            if "liver" not in roles:
-                return
-            ref = hd.sr.ReferencedSegment(sop_class_uid=seg.SOPClassUID,
-                                          sop_instance_uid=seg.SOPInstanceUID,
-                                          segment_number=roles["liver"],
-                                          source_series=source_series)
         ms = [hd.sr.Measurement(name=n, value=float(v), unit=u, algorithm_id=algo)
               for n, v, u in values]
-        groups.append(hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
-            tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=key),
-            referenced_segment=ref, finding_type=finding,
-            finding_sites=[hd.sr.FindingSite(anatomic_location=codes.SCT.Liver)],
-            measurements=ms, algorithm_id=algo))
+        tracking = hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=key)
+        hit = roles.get(role) if role else None
+        volume = next((float(v) for n, v, u in values if n == codes.SCT.Volume), None)
+        if hit is not None and hit[2] is not None and volume is not None:
+            if abs(hit[2] - volume) > max(0.01 * volume, 2 * segment_volumes_ml(hit[0]).get("_voxel_ml", 0)):
+                hit = None  # the SEG segment is not this structure's volume
+        if hit is not None:
+            seg, num, _ = hit
+            ref = hd.sr.ReferencedSegment(sop_class_uid=seg.SOPClassUID,
+                                          sop_instance_uid=seg.SOPInstanceUID,
+                                          segment_number=num, source_series=source_series)
+            groups.append(hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
+                tracking_identifier=tracking, referenced_segment=ref, finding_type=finding,
+                finding_sites=liver_site, measurements=ms, algorithm_id=algo))
+        else:
+            groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
+                tracking_identifier=tracking, finding_type=finding, finding_sites=liver_site,
+                measurements=ms, algorithm_id=algo))
 
     vol = codes.SCT.Volume
     group("liver", "liver", codes.SCT.Liver, [(vol, volumetry.get("liver_ml"), ml)])
     fl = volumetry.get("functional_liver_ml")
     if fl is None and isinstance(volumetry.get("liver_ml"), (int, float)):
         fl = volumetry["liver_ml"] - (volumetry.get("tumour_ml") or 0)
-    group("functional liver", "liver", local["functional_liver"], [(vol, fl, ml)])
+    group("functional liver", None, local["functional_liver"], [(vol, fl, ml)])
     group("tumour", "tumour", codes.SCT.Neoplasm, [(vol, volumetry.get("tumour_ml"), ml)])
     for les in volumetry.get("lesions") or []:
         lid = str(les.get("id", "?"))
@@ -199,7 +249,7 @@ def write_volumetry_sr(path: str | Path, volumetry: Mapping[str, Any], seg_path:
         procedure_reported=codes.LN.CTUnspecifiedBodyRegion,
         imaging_measurements=groups)
     sr = hd.sr.Comprehensive3DSR(
-        evidence=[*ct, seg], content=report[0], series_instance_uid=hd.UID(),
+        evidence=[*ct, *segs], content=report[0], series_instance_uid=hd.UID(),
         series_number=series_number, sop_instance_uid=hd.UID(), instance_number=1,
         manufacturer=manufacturer, is_complete=True, is_final=False, is_verified=False,
         series_description="livermet volumetry (TID 1500)")
@@ -232,4 +282,9 @@ def read_volumetry_sr(path: str | Path) -> dict[str, dict[str, tuple[float, str]
             if src is not None:
                 vals["_source_series_uid"] = str(src.value)
         out[key] = vals
+    for g in sr.content.get_image_measurement_groups():  # TID 1501: no image reference
+        vals = {str(m.name.meaning): (float(m.value), str(m.unit.value))
+                for m in g.get_measurements()}
+        vals["_segment"] = None
+        out[str(g.tracking_identifier)] = vals
     return out
