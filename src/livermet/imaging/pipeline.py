@@ -340,7 +340,8 @@ def _case_path(value: str | None, base_dir: Path | None) -> str | None:
     return str(p)
 
 
-def volumetry_for_case(case, base_dir: str | Path | None = None, progress: Progress | None = None) -> dict[str, Any]:
+def volumetry_for_case(case, base_dir: str | Path | None = None, progress: Progress | None = None,
+                       figures_dir: str | Path | None = None) -> dict[str, Any]:
     """Run volumetry for a :class:`~livermet.case.model.Case` whose ``imaging`` names files.
 
     Paths relative to ``base_dir`` (the case file's folder) are allowed. Fills
@@ -379,6 +380,7 @@ def volumetry_for_case(case, base_dir: str | Path | None = None, progress: Progr
         height_cm=case.patient.height_cm if case.patient else None,
         weight_kg=case.patient.weight_kg if case.patient else None,
         liver_condition=condition,
+        figures_dir=figures_dir,  # the report's pictures (livermet report)
         progress=progress,
     )
     d = result.to_dict()
