@@ -36,14 +36,21 @@ def test_write_figures_on_the_phantom(tmp_path, ph):
         assert img[..., :3].std() > 0.1, f"{p.name} looks blank"
 
 
-def test_slices_follow_the_radiological_convention(tmp_path):
+@pytest.mark.parametrize("flip_x", [False, True])
+def test_slices_follow_the_radiological_convention(tmp_path, flip_x):
     """A tumour on the patient's right (small LPS x) appears on the left half of the axial
-    image and, in the coronal image, a superior tumour appears in the upper half."""
+    image and, in the coronal image, a superior tumour appears in the upper half; also when
+    the array's first axis runs to the patient's right (a RAS-stored image)."""
     grid = Grid((60, 60, 60), np.diag([2.0, 2.0, 2.0, 1.0]) + np.array([[0, 0, 0, -60]] * 3 + [[0, 0, 0, 0]]))
     liver = np.zeros(grid.shape, bool)
     liver[5:55, 5:55, 5:55] = True
     tum = np.zeros(grid.shape, np.uint8)
     tum[8:18, 25:35, 40:50] = 1  # small x (patient's right), high z (superior)
+    if flip_x:  # same anatomy, stored with i running towards the patient's right
+        aff = grid.affine.copy()
+        aff[:3, 3] = grid.index_to_lps([59, 0, 0])
+        aff[:3, 0] *= -1
+        grid, liver, tum = Grid(grid.shape, aff), liver[::-1], tum[::-1]
     paths = F.write_figures(tmp_path, grid, liver, np.zeros(grid.shape, np.uint8), tum, np.zeros(grid.shape, bool))
     assert len(paths) == 2  # no segments: no bar chart
     for p in paths:
@@ -91,3 +98,25 @@ def test_couinaud_schematic_png():
     yellow = (img[..., 0] > 0.9) & (img[..., 1] > 0.75) & (img[..., 2] < 0.3)
     assert yellow.sum() > 200
     assert F.couinaud_schematic([]) != png
+
+
+def test_real_ct_is_shown_with_the_liver_on_the_image_left(tmp_path, totalseg_example):
+    """On a real CT (RAS NIfTI from TotalSegmentator's repository) the liver, which lies on
+    the patient's right, must appear on the left of the axial and coronal images. The body
+    is passed as the 'liver' (so the view spans the body) and the liver as a yellow lesion."""
+    import nibabel as nib
+
+    ct = nib.load(str(totalseg_example / "example_ct.nii.gz"))
+    hu = np.asanyarray(ct.dataobj)
+    seg = np.asanyarray(nib.load(str(totalseg_example / "example_seg_fast_force_split.nii.gz")).dataobj)
+    grid = Grid.from_ras_affine(ct.shape, ct.affine)
+    body = hu > -500
+    liver = (seg == 5).astype(np.uint8)
+    paths = F.write_figures(tmp_path, grid, body, np.zeros(grid.shape, np.uint8), liver,
+                            np.zeros(grid.shape, bool), ct=hu)
+    for p in paths:
+        img = read_png(p)[..., :3]
+        yellow = (img[..., 0] > 0.9) & (img[..., 1] > 0.75) & (img[..., 2] < 0.3)
+        cols = np.nonzero(yellow)[1]
+        assert cols.size > 1000
+        assert np.median(cols) < img.shape[1] / 2, p.name

@@ -156,3 +156,30 @@ def test_bad_runner_spec_is_a_clear_error(tmp_path, phantom_ct):
     result = CliRunner().invoke(app, ["segment", str(ct), str(tmp_path / "o"), "--runner", "no_such_module_xyz:Runner"])
     assert result.exit_code == 2
     assert "runner" in result.output
+
+
+class RecordedRunner:
+    """Replays TotalSegmentator's real output for the shared example CT (total task only)."""
+
+    name = "recorded TotalSegmentator"
+
+    def __init__(self, seg_file: Path):
+        self.seg_file = seg_file
+
+    def check(self, tasks, fast):
+        assert list(tasks) == ["total"]
+
+    def run(self, ct, out_file, task, *, fast, device):
+        Path(out_file).write_bytes(self.seg_file.read_bytes())
+        return out_file
+
+
+def test_real_totalsegmentator_output_gives_the_documented_liver_volume(tmp_path, totalseg_example):
+    """example_seg_fast_force_split.nii.gz is TotalSegmentator's own `total` output for
+    example_ct.nii.gz; its README gives the liver as 41,692 voxels of 27 mm3 = 1125.7 mL."""
+    runner = RecordedRunner(totalseg_example / "example_seg_fast_force_split.nii.gz")
+    result = S.segment_ct(totalseg_example / "example_ct.nii.gz", tmp_path, runner=runner, tasks=("total",),
+                          figures=False)
+    assert set(result.masks) >= {"liver", "ivc", "portal_vein"}
+    assert result.volumetry["liver_ml"] == pytest.approx(41692 * 0.027, abs=0.01)
+    assert result.volumetry["segments_ml"] is None  # no segment labels from the total task
