@@ -42,9 +42,10 @@ def test_knowledge_json_lists_the_version() -> None:
 def test_options_table_fits_100_columns() -> None:
     from rich.console import Console
 
-    console = Console(width=120, record=True, color_system=None)
-    console.print(render_options(assess_options(make_case(), {})))
-    lines = console.export_text().splitlines()
-    assert max(len(l) for l in lines) <= 100
-    text = "\n".join(lines)
-    assert "resection" in text and "recommended" in text
+    for width in (120, 100, 80):
+        console = Console(width=width, record=True, color_system=None)
+        console.print(render_options(assess_options(make_case(), {})))
+        lines = console.export_text().splitlines()
+        assert max(len(l) for l in lines) <= min(width, 100)
+        text = "\n".join(lines)
+        assert "resection" in text and "recommended" in text

@@ -162,3 +162,52 @@ def test_report_is_frozen() -> None:
         rep.options = ()  # type: ignore[misc]
     with pytest.raises(TypeError):
         rep.option("resection").details["x"] = 1  # type: ignore[index]
+
+
+def test_empty_case_is_assessed_with_missing_inputs_named() -> None:
+    d = assess_options({"id": "empty"}, {}).to_dict()
+    assert len(d["options"]) == 16
+    assert d["treatment_intent"] == "undetermined"
+    res = next(o for o in d["options"] if o["code"] == "resection")
+    assert res["status"] == "consider"
+    assert {"primary.site", "patient.ecog", "volumetry.remnant_ml"} <= set(res["missing"])
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+SITES = st.sampled_from([None, "colorectal", "neuroendocrine", "breast", "uveal_melanoma",
+                         "gist", "sarcoma", "other"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(site=SITES, ecog=st.one_of(st.none(), st.integers(0, 4)),
+       bili=st.one_of(st.none(), st.floats(0.2, 6.0)),
+       ascites=st.sampled_from([None, "none", "controlled", "refractory"]),
+       extra=st.sampled_from([None, False, True]), resectable=st.sampled_from([None, False, True]),
+       sizes=st.lists(st.floats(5, 120), max_size=6),
+       pattern=st.sampled_from([None, "discrete", "diffuse", "miliary"]),
+       remnant=st.one_of(st.none(), st.floats(100, 1200)))
+def test_any_case_gets_a_consistent_report(site, ecog, bili, ascites, extra, resectable, sizes,
+                                           pattern, remnant) -> None:
+    lesions = [{"id": f"L{i}", "segments": [(i % 8) + 1], "diameter_mm": s}
+               for i, s in enumerate(sizes)]
+    case = make_case(**{"primary.site": site, "patient.ecog": ecog, "labs.bilirubin": bili,
+                        "liver.ascites": ascites, "metastases.lesions": lesions,
+                        "metastases.pattern": pattern,
+                        "metastases.extrahepatic": {"present": extra, "resectable": resectable},
+                        "volumetry": {"total_liver_ml": 1500, "tumour_ml": 50,
+                                      "remnant_ml": remnant}})
+    rep = assess_options(case, {})
+    for o in rep.options:
+        effects = {r.effect for r in o.reasons}
+        assert o.reasons
+        # a status is always explained by a reason of matching effect
+        assert (o.status == "not_suitable") == ("excludes" in effects)
+        if o.status == "recommended":
+            assert not effects & {"against", "caution"}
+    if ecog is not None and ecog >= 3:
+        assert rep.option("best_supportive_care").status == "recommended"
+        assert rep.option("resection").status == "not_suitable"
+    if extra and resectable is False:
+        for code in ("resection", "ablation", "transplant"):
+            assert rep.option(code).status == "not_suitable"

@@ -9,7 +9,7 @@ STYLE = {"recommended": "bold green", "consider": "yellow", "not_suitable": "dim
 LABEL = {"recommended": "recommended", "consider": "consider", "not_suitable": "not suitable"}
 
 
-def _refs(sources: list[Any]) -> str:
+def _refs(sources: list[Any], limit: int = 6) -> str:
     """Compact source tags: review reference numbers [38] and short external names."""
     tags: list[str] = []
     for s in sources:
@@ -25,35 +25,53 @@ def _refs(sources: list[Any]) -> str:
             tag = f"{m.group(1)} {m.group(2)}" if m else text.split(",")[0][:18]
         if tag not in tags:
             tags.append(tag)
-    if len(tags) > 6:
-        return ", ".join(tags[:6]) + f" +{len(tags) - 6}"
+    tags.sort(key=lambda t: (not t.startswith("["), t == "judgement"))
+    if len(tags) > limit:
+        return ", ".join(tags[:limit]) + f" +{len(tags) - limit}"
     return ", ".join(tags)
 
 
-def render_options(decision: Any, width: int | None = None) -> Any:
+class OptionsTable:
+    """A Rich renderable: the options as a table sized to the console (at most 100 columns)."""
+
+    def __init__(self, data: Mapping[str, Any], width: int | None = None):
+        self.data = data
+        self.width = width
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        yield build_table(self.data, min(self.width or options.max_width, options.max_width, 100))
+
+
+def build_table(data: Mapping[str, Any], width: int) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    data = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision)
-    options = data.get("options") or []
+    narrow = width < 100
     table = Table(title="Treatment options (livermet decision support; the team decides)",
-                  width=min(width or 100, 100), header_style="bold", show_lines=True,
-                  title_justify="left")
-    table.add_column("Option", width=23, no_wrap=True)
+                  width=width, header_style="bold", show_lines=True, title_justify="left")
+    table.add_column("Option", width=16 if narrow else 23, overflow="fold")
     table.add_column("Status", width=12, no_wrap=True)
     table.add_column("Key reasons", ratio=3, overflow="fold")
     table.add_column("Sources", ratio=1, overflow="fold")
-    for o in options:
+    n_reasons = 2 if narrow else 3
+    for o in data.get("options") or []:
         status = o.get("status", "")
         reasons = o.get("reasons") or []
-        shown = "\n".join(f"- {r}" for r in reasons[:3])
-        if len(reasons) > 3:
-            shown += f"\n  (+{len(reasons) - 3} more)"
-        if o.get("missing"):
-            shown += "\n[missing: " + ", ".join(o["missing"][:3]) + \
-                     (" ..." if len(o["missing"]) > 3 else "") + "]"
+        shown = "\n".join(f"- {r}" for r in reasons[:n_reasons])
+        if len(reasons) > n_reasons:
+            shown += f"\n  (+{len(reasons) - n_reasons} more)"
+        missing = o.get("missing") or []
+        if missing and status != "not_suitable":
+            shown += "\n[missing: " + ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "") + "]"
         table.add_row(o.get("code", ""), Text(LABEL.get(status, status), style=STYLE.get(status, "")),
-                      Text(shown), _refs(o.get("sources") or []))
+                      Text(shown), _refs(o.get("sources") or [], 4 if narrow else 6))
     if data.get("knowledge_version"):
         table.caption = f"knowledge base {data['knowledge_version']}"
     return table
+
+
+def render_options(decision: Any, width: int | None = None) -> Any:
+    """The options of ``decision`` (DecisionReport, its dict, or an assessment dict) as a Rich
+    renderable that fits the console, at most 100 columns wide."""
+    data = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision)
+    return OptionsTable(data, width)

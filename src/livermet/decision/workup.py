@@ -126,7 +126,8 @@ def imaging_workup(case: Any, f: Facts, options: dict[str, OptionAssessment]) ->
     # IOUS at surgery.
     surgical = [c for c in ("resection", "pve_then_resection", "two_stage_hepatectomy", "alpps",
                             "resection_with_ablation") if c in options
-                and options[c].status != "not_suitable"]
+                and (options[c].status == "recommended"
+                     or (options[c].status == "consider" and f.lesions))]
     if surgical:
         reasons = [f"Surgery under discussion ({', '.join(surgical)}): plan intra-operative "
                    "ultrasound"]

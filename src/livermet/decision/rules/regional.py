@@ -48,8 +48,8 @@ def tace(f: Facts, ctx: Context) -> OptionAssessment:
               "relieve hormonal syndromes refractory to drugs", "supports", S.R_NET,
               S.R_TACE, criterion="primary")
     else:
-        b.key("Unresectable liver disease: chemoembolisation is a palliative option (salvage "
-              "median survival 14 months with mitomycin C, 11 with cisplatin/doxorubicin)",
+        b.key("For unresectable liver disease chemoembolisation is a palliative option "
+              "(salvage median survival 14 months with mitomycin C, 11 with cisplatin/doxorubicin)",
               "supports", S.R_TACE, criterion="primary")
     abl = ctx.get("ablation")
     if abl is not None and abl.status != "not_suitable":

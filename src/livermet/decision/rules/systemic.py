@@ -16,6 +16,8 @@ def intent(f: Facts, ctx: Context) -> str:
                            "resection_with_ablation", "ablation") if c in ctx]
     if any(ctx[c].status == "recommended" for c in upfront):
         return "perioperative"
+    if not f.lesions and not f.diffuse and not f.extrahepatic:
+        return "undetermined"
     if f.unresectable_extrahepatic or f.diffuse:
         return "palliative"
     if f.ecog is not None and f.ecog >= th("ecog_supportive"):
