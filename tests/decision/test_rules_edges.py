@@ -136,9 +136,14 @@ def test_anti_egfr_needs_ras_wild_type_and_left_side() -> None:
 
 
 def test_every_option_once_with_reasons_and_sources() -> None:
+    import json
+
     from livermet.decision import OPTION_CODES
 
     d = assess_options(make_case(), {}).to_dict()
+    assert json.loads(json.dumps(d)) == d  # plain JSON, no custom encoder needed
+    judged = [r for o in d["options"] for r in o["reason_details"] if "judgement" in r["basis"]]
+    assert judged and all("livermet convention" in " ".join(r["sources"]) for r in judged)
     assert [o["code"] for o in d["options"]] == list(OPTION_CODES)
     for o in d["options"]:
         assert o["status"] in ("recommended", "consider", "not_suitable")

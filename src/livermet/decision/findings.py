@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any, Literal, Mapping
 
 from livermet.calculators.base import Source
-from livermet.decision.knowledge.sources import label, source_dict
+from livermet.decision.knowledge.sources import REVIEW, label, source_dict
 
 Status = Literal["recommended", "consider", "not_suitable"]
 STATUSES: tuple[str, ...] = ("recommended", "consider", "not_suitable")
@@ -51,11 +51,25 @@ class Reason:
             raise ValueError(f"Reason.effect={self.effect!r}: expected one of {', '.join(EFFECTS)}")
         object.__setattr__(self, "sources", tuple(self.sources))
 
+    @property
+    def basis(self) -> list[str]:
+        """Where the statement comes from: review, external (paper/guideline), judgement."""
+        kinds = set()
+        for s in self.sources:
+            if s.citation == REVIEW:
+                kinds.add("review")
+            elif s.citation.startswith("livermet convention"):
+                kinds.add("judgement")
+            else:
+                kinds.add("external")
+        return sorted(kinds)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "effect": self.effect,
             "criterion": self.criterion,
+            "basis": self.basis,
             "sources": [label(s) for s in self.sources],
         }
 

@@ -6,7 +6,7 @@ wants another cut-off changes it here (and the knowledge version), in one review
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 

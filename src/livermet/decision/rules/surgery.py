@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from livermet.decision.facts import ALL_SEGMENTS, Facts
 from livermet.decision.findings import Missing, OptionAssessment, Reason
 from livermet.decision.rules.base import (
-    S, Builder, Context, fmt, gate_decompensation_regional, gate_ecog, gate_extrahepatic_any, gate_extrahepatic_curative,
+    S, Builder, Context, fmt, gate_decompensation_regional, gate_ecog, gate_extrahepatic_any,
+    gate_extrahepatic_curative,
     gate_pattern, num, site_name, th, tsrc,
 )
 

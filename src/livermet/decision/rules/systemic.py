@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from livermet.decision.facts import Facts
 from livermet.decision.findings import OptionAssessment
-from livermet.decision.rules.base import S, Builder, Context, CURATIVE_CODES, fmt, num, site_name, th
+from livermet.decision.rules.base import S, Builder, Context, fmt, site_name, th
 
 
 def intent(f: Facts, ctx: Context) -> str:
@@ -112,10 +112,12 @@ def systemic(f: Facts, ctx: Context) -> OptionAssessment:
             b.add("Resectable disease: perioperative chemotherapy to discuss (benefit depends on "
                   "risk, e.g. Fong score)", "caution", S.NORDLINGER_2008, S.ESMO_MCRC_2023)
     elif site == "neuroendocrine":
-        if f.differentiation == "poor" or (f.ki67 is not None and f.ki67 > th("net_high_grade_ki67")):
-            b.add("Poorly differentiated or high-grade (Ki-67 above " + fmt("net_high_grade_ki67") + ") neuroendocrine disease: somatostatin "
-                  "analogues are for well-differentiated tumours; chemotherapy per "
-                  "neuroendocrine guidelines (team)", "caution", S.JUDGEMENT, S.R_NET)
+        g3 = "net_high_grade_ki67"
+        if f.differentiation == "poor" or (f.ki67 is not None and f.ki67 > th(g3)):
+            b.add(f"Poorly differentiated or high-grade (Ki-67 above {fmt(g3)}) neuroendocrine "
+                  "disease: somatostatin analogues are for well-differentiated tumours; "
+                  "chemotherapy per neuroendocrine guidelines (team)", "caution", S.JUDGEMENT,
+                  S.WHO_NET_2019, S.R_NET, criterion=g3)
         else:
             b.add("Well-differentiated NET: somatostatin analogue (octreotide LAR or lanreotide) "
                   "controls growth and hormonal syndromes", "supports", S.CLARINET_2014,
