@@ -104,8 +104,8 @@ def normalise_role(name: str) -> str | None:
         return "ivc"
     if text in ("liver_vessels", "vessels", "blood_vessel", "hepatic_vessels"):
         return "liver_vessels"
-    if text in ("liver", "liver_parenchyma", "whole_liver", "hepar"):
-        return "liver"
+    if text in ("liver", "liver_parenchyma", "whole_liver", "hepar") or "liver" in text:
+        return "liver"  # e.g. "Future liver remnant", "Resected liver"
     return None
 
 

@@ -6,7 +6,6 @@ hook ``livermet assess`` calls for a case that points at its images.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -15,7 +14,7 @@ import numpy as np
 
 from livermet.imaging.anatomy import Anatomy, check_tumour_inside, load_anatomy, read_into_crop
 from livermet.imaging.errors import ImagingInputError
-from livermet.imaging.lesions import CONNECTIVITY, Lesion, label_lesions, measure_lesions
+from livermet.imaging.lesions import CONNECTIVITY, Lesion, axial_axis, label_lesions, measure_lesions
 from livermet.imaging.resection import DEFAULT_MARGIN_MM, apply_resection, parse_resection
 from livermet.imaging.volumetry import fill_unassigned_segments, label_counts
 
@@ -110,18 +109,6 @@ def _sflr(
     }
 
 
-def _load_landmarks(path: str | Path) -> dict:
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise ImagingInputError("landmarks", str(path), f"a readable JSON file ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise ImagingInputError("landmarks", str(path), f"valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ImagingInputError("landmarks", str(path), "a JSON object of named points in LPS mm")
-    return data
-
-
 def _derive_segments(anat: Anatomy, landmarks, portal_branches, say: Progress) -> None:
     if anat.segments is not None:
         if landmarks is not None or portal_branches is not None:
@@ -131,7 +118,9 @@ def _derive_segments(anat: Anatomy, landmarks, portal_branches, say: Progress) -
         from livermet.imaging.couinaud import segments_from_landmarks
 
         say("segments from landmarks")
-        lm = landmarks if isinstance(landmarks, dict) else _load_landmarks(landmarks)
+        from livermet.imaging.couinaud import load_landmarks
+
+        lm = landmarks if isinstance(landmarks, dict) else load_landmarks(landmarks)
         seg = segments_from_landmarks(anat.liver, anat.crop_grid, lm)
         anat.segments = np.asarray(seg, dtype=np.uint8) * anat.liver
         anat.segments_method = "landmarks"
@@ -210,6 +199,13 @@ def run_volumetry(
         liver_n, tumour_n = int(np.count_nonzero(anat.liver)), int(np.count_nonzero(anat.tumour))
     liver_ml, tumour_ml = liver_n * vv, tumour_n * vv
     lesions = measure_lesions(lesion_labels, n, grid, anat.segments, sources, boxes=boxes)
+    if lesions:
+        _, tilt = axial_axis(grid)
+        if tilt > 1.0:
+            anat.warnings.append(
+                f"the image is stored {tilt:.0f} degrees oblique to the patient axial plane: lesion diameters "
+                "are measured on the stored slices."
+            )
     res_dict = None
     outcome = None
     if plan is not None:
@@ -275,6 +271,10 @@ def _figures(anat: Anatomy, lesion_labels, outcome, seg_ml, out_dir: Path) -> li
             ct = np.asarray(arr[anat.crop_slices])
     out_dir.mkdir(parents=True, exist_ok=True)
     resected = outcome.resected if outcome is not None else np.zeros(anat.liver.shape, dtype=bool)
+    sflr = None
+    if outcome is not None and anat.liver.any():
+        functional = int(np.count_nonzero(anat.liver & ~anat.tumour))
+        sflr = 100.0 * outcome.remnant_ml / (functional * anat.crop_grid.voxel_volume_ml) if functional else None
     paths = write_figures(
         out_dir,
         anat.crop_grid,
@@ -285,6 +285,7 @@ def _figures(anat: Anatomy, lesion_labels, outcome, seg_ml, out_dir: Path) -> li
         ct=ct,
         segments_ml=seg_ml,
         remnant_segments=outcome.remnant_segments if outcome is not None and outcome.segments else None,
+        sflr_percent=sflr,
     )
     return [str(p) for p in paths]
 
