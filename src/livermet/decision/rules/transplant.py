@@ -194,6 +194,9 @@ def transplant(f: Facts, ctx: Context) -> OptionAssessment:
         b.need("primary.site", "transplant criteria exist only for NET (Milan) and colorectal "
                "(TRANSMET) metastases")
         b.add("Primary unknown: no transplant criteria apply", "against", S.R_TRANSPLANT)
+        if f.extrahepatic:
+            b.add("Extrahepatic disease: transplant needs liver-only disease", "excludes",
+                  S.R_TRANSPLANT, S.TRANSMET_2024, criterion="extrahepatic")
     else:
         b.add(f"{site_name(f.site).capitalize()} metastases: no transplant criteria in the "
               "review (only neuroendocrine, and colorectal by TRANSMET)", "excludes",
