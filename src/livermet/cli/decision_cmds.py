@@ -39,37 +39,39 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_explain(d: dict) -> None:
+    from rich.markup import escape as esc
     from rich.panel import Panel
     from rich.table import Table
 
-    out.print(Panel(f"[bold]{d['title']}[/]  ({d['code']})\n{d['summary']}",
+    out.print(Panel(f"[bold]{esc(d['title'])}[/]  ({d['code']})\n{esc(d['summary'])}",
                     width=min(out.width, 100)))
     rules = Table(title="Rules", width=min(out.width, 100), show_lines=True,
                   title_justify="left", header_style="bold")
-    rules.add_column("Effect", width=10, no_wrap=True)
+    rules.add_column("Effect / basis", width=10, overflow="fold")
     rules.add_column("Rule (thresholds)", ratio=3, overflow="fold")
-    rules.add_column("Basis / sources", ratio=2, overflow="fold")
+    rules.add_column("Sources", ratio=2, overflow="fold")
     for r in d["rules"]:
         text = r["text"]
         for key, t in r["thresholds"].items():
             text += f"\n  {key} = {t['value']:g} {t['unit']}"
             if t.get("also"):
                 text += f" ({t['also']})"
-        rules.add_row(r["effect"], text, f"({r['basis']}) " + "; ".join(r["sources"]))
+        rules.add_row(f"{r['effect']}\n[dim]{r['basis']}[/]", esc(text), esc("; ".join(r["sources"])))
     out.print(rules)
     if d["evidence"]:
         out.print("[bold]Evidence[/]")
         for e in d["evidence"]:
-            out.print(f"  - {e['text']} ({e['source']})", highlight=False)
+            out.print(esc(f"  - {e['text']} ({e['source']})"), highlight=False)
     if d["notes"]:
         out.print("[bold]Notes[/]")
         for n in d["notes"]:
-            out.print(f"  - {n['text']} ({n['source']})", highlight=False)
-    out.print(f"[dim]Case inputs read: {', '.join(d['inputs'])}[/]")
+            out.print(esc(f"  - {n['text']} ({n['source']})"), highlight=False)
+    out.print(f"[dim]Case inputs read: {esc(', '.join(d['inputs']))}[/]")
     out.print(f"[dim]knowledge base {d['knowledge_version']}[/]")
 
 
 def _print_listing(d: dict) -> None:
+    from rich.markup import escape as esc
     from rich.table import Table
 
     w = min(out.width, 100)
@@ -80,7 +82,7 @@ def _print_listing(d: dict) -> None:
     t.add_column("Rules", width=5, justify="right")
     t.add_column("Evidence", width=8, justify="right")
     for o in d["options"]:
-        t.add_row(o["code"], o["title"], str(o["rules"]), str(o["evidence"]))
+        t.add_row(o["code"], esc(o["title"]), str(o["rules"]), str(o["evidence"]))
     out.print(t)
     th = Table(title="Thresholds", width=w, title_justify="left", header_style="bold")
     th.add_column("Key", ratio=2, overflow="fold")
@@ -89,7 +91,7 @@ def _print_listing(d: dict) -> None:
     th.add_column("Source", ratio=2, overflow="fold")
     for x in d["thresholds"]:
         th.add_row(x["key"], f"{x['value']:g} {x['unit']}", x["basis"],
-                   "; ".join(s["text"] for s in x["sources"]))
+                   esc("; ".join(s["text"] for s in x["sources"])))
     out.print(th)
     out.print("[bold]Imaging work-up:[/] " + ", ".join(i["code"] for i in d["imaging_workup"]))
     out.print("[bold]MDT minimum team:[/] " + ", ".join(d["mdt_minimum"]))
