@@ -274,3 +274,19 @@ def test_cli_report_html_pdf_and_errors(tmp_path):
     assert r.exit_code == 2 and "expected a file ending in .html or .pdf" in " ".join(r.output.split())
     r = runner.invoke(app, ["report", str(tmp_path / "nope.json"), "--out", str(tmp_path / "r.html")])
     assert r.exit_code == 2 and "not found" in " ".join(r.output.split())
+
+
+def test_cli_report_invalid_case_exits_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from livermet.cli.main import app
+
+    bad = _case()
+    bad["labs"]["albumin"] = {"value": 4.1, "unit": "furlongs"}
+    bad["metastases"]["lesions"][0]["segments"] = [9]
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    r = CliRunner().invoke(app, ["report", str(tmp_path / "bad.json"), "--out", str(tmp_path / "r.html")])
+    out = " ".join(r.output.split())
+    assert r.exit_code == 2 and "Traceback" not in out
+    assert "labs.albumin" in out and "segments" in out
+    assert not (tmp_path / "r.html").exists()

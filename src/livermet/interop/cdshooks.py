@@ -93,8 +93,11 @@ def build_cards(assessment: Mapping[str, Any], report_url: str | None = None
     case_id = a.get("case_id", "")
     cards: list[dict[str, Any]] = []
 
+    def name(o: Mapping[str, Any]) -> str:
+        return str(o.get("title") or str(o.get("code", "")).replace("_", " "))
+
     def option_detail(o: Mapping[str, Any]) -> str:
-        lines = [f"**{str(o.get('code', '')).replace('_', ' ')}** — "
+        lines = [f"**{name(o)}** — "
                  f"{STATUS_WORDS.get(str(o.get('status')), o.get('status'))}", ""]
         reasons = [r.get("text", str(r)) if isinstance(r, Mapping) else str(r)
                    for r in o.get("reasons") or []]
@@ -119,16 +122,18 @@ def build_cards(assessment: Mapping[str, Any], report_url: str | None = None
                         if o.get("status") in STATUS_WORDS else 9):
             first = (o.get("reasons") or [""])[0]
             first = first.get("text", str(first)) if isinstance(first, Mapping) else str(first)
-            table.append(f"| {_md_escape(str(o.get('code', '')).replace('_', ' '))} | "
+            table.append(f"| {_md_escape(name(o))} | "
                          f"{STATUS_WORDS.get(str(o.get('status')), o.get('status'))} | "
                          f"{_md_escape(first)} |")
         rec = ", ".join(str(o.get("code")).replace("_", " ") for o in options
                         if o.get("status") == "recommended") or "none"
+        intent = a.get("treatment_intent")
+        intent_line = [f"Treatment intent: {intent}", ""] if isinstance(intent, str) else []
         cards.append(_card(
             f"Liver metastases MDT: recommended {rec}; {counts['consider']} to consider",
             "critical" if only_bsc or not suitable else "info",
             "\n".join([f"livermet assessment of case {case_id}. Decision support for the "
-                       "MDT, not a medical device.", "", *table]),
+                       "MDT, not a medical device.", "", *intent_line, *table]),
             links, None))
         for o in options:
             if o.get("status") not in ("recommended", "consider"):
@@ -136,7 +141,7 @@ def build_cards(assessment: Mapping[str, Any], report_url: str | None = None
             first = (o.get("reasons") or [""])[0]
             first = first.get("text", str(first)) if isinstance(first, Mapping) else str(first)
             label = STATUS_WORDS[str(o["status"])]
-            cards.append(_card(f"{label}: {str(o.get('code')).replace('_', ' ')}"
+            cards.append(_card(f"{label}: {name(o)}"
                                + (f" — {first}" if first else ""),
                                "info", option_detail(o), links, None))
     warnings = [w.get("message", str(w)) if isinstance(w, Mapping) else str(w)
