@@ -89,8 +89,9 @@ DECOMPENSATED_REGIONAL = Rule(
     "complication of chemoembolisation).",
     "excludes", (S.JUDGEMENT, S.R_TACE, S.PUGH_1973), "judgement", ("bilirubin_caution_regional",))
 RESECTABLE_FIRST = Rule(
-    "Where resection (or transplant) is suitable, palliative liver-directed therapy is not the "
-    "plan; it is kept for unresectable disease.", "excludes",
+    "Where a curative surgical route (resection, PVE then resection, two-stage hepatectomy) is "
+    "recommended, palliative liver-directed therapy is not the plan; it is kept for "
+    "unresectable disease.", "excludes",
     (S.R_HAI, S.R_TACE, S.JUDGEMENT), "review")
 
 _SURGERY_INPUTS = (
@@ -200,8 +201,12 @@ _SPECS = [
             EXTRAHEPATIC_CURATIVE, ECOG_SURGERY, PATTERN_DIFFUSE,
             Rule("Suits bilobar multifocal disease that one operation cannot clear with an "
                  "adequate remnant.", "recommends", (S.R_TWO_STAGE,), "review"),
-            Rule("Unilobar disease, or bilobar disease clearable in one stage with an adequate "
-                 "FLR: not needed.", "excludes", (S.R_TWO_STAGE, S.JUDGEMENT), "judgement"),
+            Rule("Single lesion, unilobar disease, or bilobar disease clearable in one stage with "
+                 "an adequate FLR: not needed.", "excludes", (S.R_TWO_STAGE, S.JUDGEMENT),
+                 "judgement"),
+            Rule("Every segment involved: whether staged clearance is possible is the surgeon's "
+                 "call (never recommended outright).", "caution", (S.R_TWO_STAGE, S.JUDGEMENT),
+                 "judgement", ("free_segments_min",)),
         ),
         evidence=(Evidence("second stage completed only when post-PVE imaging confirms "
                            "satisfactory hypertrophy", S.R_TWO_STAGE),),
@@ -233,7 +238,7 @@ _SPECS = [
         (
             Rule("Extrahepatic disease: not suitable for regional ablation.", "excludes",
                  (S.R_ABSTRACT,), "review"),
-            ECOG_SURGERY, PATTERN_DIFFUSE,
+            ECOG_SURGERY, PATTERN_DIFFUSE, DECOMPENSATED_REGIONAL,
             Rule("Size: best local control up to 3 cm; between 3 and 7 cm only with caution "
                  "(the review reports a 7-cm tumour ablated in 30 minutes); above 7 cm not "
                  "suitable.", "excludes", (S.MULIER_2005, S.R_ABLATION), "primary",
@@ -276,7 +281,8 @@ _SPECS = [
             Rule("Extrahepatic disease: not suitable for regional ablation.", "excludes",
                  (S.R_ABSTRACT,), "review"),
             ECOG_SURGERY, PATTERN_DIFFUSE,
-            Rule("Needs at least two lesions, at least one small enough to ablate well.",
+            Rule("Needs at least two lesions, at least one small enough to ablate well (single "
+                 "lesion or none <= 3 cm: not suitable).",
                  "supports", (S.R_FLR_MIN, S.CLOCC_2017, S.MULIER_2005), "primary",
                  ("ablation_best_mm",)),
             Rule("Same liver-function exclusions as resection.", "excludes", (S.MAKUUCHI_1993,),
@@ -295,14 +301,16 @@ _SPECS = [
         "metastases by TRANSMET eligibility. Not established for other primaries.",
         (
             Rule("NET (Milan): Ki-67 < 10% (well differentiated), liver involvement < 50%, "
-                 "age < 55 (relative), primary resected with stable disease >= 6 months, "
-                 "portal-drained primary, no extrahepatic disease.", "excludes",
-                 (S.R_TRANSPLANT, S.MAZZAFERRO_2007), "review",
+                 "age < 55 (relative: 55-59 to consider, >= 60 not suitable), primary resected "
+                 "with stable disease >= 6 months, portal-drained primary, no extrahepatic "
+                 "disease. Recommended when all are met and the liver disease is unresectable.",
+                 "excludes", (S.R_TRANSPLANT, S.MAZZAFERRO_2007), "review",
                  ("milan_ki67_max", "milan_involvement_max", "milan_age_max",
-                  "milan_stable_months")),
+                  "milan_age_relative_max", "milan_stable_months")),
             Rule("Colorectal (TRANSMET): age 18-65, ECOG 0-1, resected primary without BRAF "
                  "mutation, permanently unresectable liver-only disease, response or stability "
-                 "on chemotherapy >= 3 months and <= 3 lines.", "excludes", (S.TRANSMET_2024,),
+                 "on chemotherapy >= 3 months and <= 3 lines. Resection or PVE still under "
+                 "discussion: not (yet) suitable.", "excludes", (S.TRANSMET_2024,),
                  "primary", ("transmet_age_min", "transmet_age_max", "ecog_max_transplant",
                              "transmet_chemo_months_min", "transmet_lines_max")),
             Rule("Other primaries: no transplant criteria in the review.", "excludes",
@@ -449,7 +457,7 @@ _SPECS = [
         "sbrt", "Stereotactic body radiotherapy",
         "Ablative-intent non-invasive local treatment of a few discrete lesions, 6-10 Gy per "
         "fraction over 3-5 fractions.",
-        (PATTERN_DIFFUSE,
+        (PATTERN_DIFFUSE, DECOMPENSATED_REGIONAL,
          Rule("Discrete lesions: 1-3 lesions, each below 6 cm.", "excludes",
               (S.R_RADIATION, S.RUSTHOVEN_2009), "primary", ("sbrt_max_count", "sbrt_max_mm")),
          Rule("An alternative where resection and ablation are unsuitable (e.g. next to major "
@@ -481,7 +489,9 @@ _SPECS = [
         "best_supportive_care", "Best supportive care",
         "Symptom control and quality of life (psychological, psychosocial and spiritual care); "
         "runs alongside every plan, leads it when active treatment cannot help.",
-        (Rule("ECOG at or above the limit, or no active option suitable: recommended.",
+        (Rule("ECOG at or above the limit, no active option suitable, or a decompensated liver "
+              "(refractory ascites, Child-Pugh C) without a recommended curative option: "
+              "recommended.",
               "recommends", (S.R_CONCLUSIONS, S.JUDGEMENT, S.OKEN_1982), "judgement",
               ("ecog_supportive",)),
          Rule("A curative option is open and the patient is fit: not the plan (supportive care "
