@@ -290,6 +290,14 @@ def resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
     b.details.update({"sflr_percent": a.sflr, "sflr_minimum_percent": th(a.sflr_min_key),
                       "flr": a.flr, "feasibility": a.feasibility,
                       "segments_involved": sorted(f.segments_involved)})
+    if f.recurrence_after_resection:
+        b.add("Recurrence after previous hepatectomy: repeat resection remains possible "
+              "(parenchyma-sparing surgery keeps it open)", "info", S.R_ANATOMY_SPARING,
+              criterion="recurrence")
+    if f.primary_resected is False:
+        b.add("Primary still in place: simultaneous (possibly minimally invasive) resection of "
+              "primary and liver metastases can be planned", "info", S.R_CONCLUSIONS,
+              criterion="primary_in_place")
     b.add("Goal: complete resection with a margin of at least 1 mm; intra-operative "
           "ultrasound at surgery", "info", S.R_CONCLUSIONS, S.R_IOUS)
     if any(l.near_vessel for l in f.lesions):

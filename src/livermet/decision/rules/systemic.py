@@ -109,8 +109,11 @@ def systemic(f: Facts, ctx: Context) -> OptionAssessment:
     if site == "colorectal":
         _colorectal(b, f, it)
         if it == "perioperative":
-            b.add("Resectable disease: perioperative chemotherapy to discuss (benefit depends on "
-                  "risk, e.g. Fong score)", "caution", S.NORDLINGER_2008, S.ESMO_MCRC_2023)
+            fong = f.score("fong")
+            risk = (f" (Fong score {fong.value}: {fong.category} risk)"
+                    if fong is not None and fong.category else " (e.g. by Fong score)")
+            b.add("Resectable disease: perioperative chemotherapy to discuss; benefit depends on "
+                  f"recurrence risk{risk}", "caution", S.NORDLINGER_2008, S.ESMO_MCRC_2023)
     elif site == "neuroendocrine":
         g3 = "net_high_grade_ki67"
         if f.differentiation == "poor" or (f.ki67 is not None and f.ki67 > th(g3)):
