@@ -61,6 +61,7 @@ def test_sections_scores_options_and_notice():
         assert sid in c.ids, sid
     # scores with their categories, options with status and reasons
     assert "Child-Pugh" in html and ">A<" in html
+    assert "bilirubin: 0.7 mg/dL" in html and "albumin: 4.1 g/dL" in html
     assert "status-recommended" in html and "status-not_suitable" in html
     assert "liver-only disease" in html
     assert "Would change with:</strong> ki67_percent" in html
@@ -82,6 +83,10 @@ def test_self_contained_no_external_reference():
     assert "<link" not in html and "<script" not in html
     assert not re.search(r"url\((?!#)['\"]?(?!data:)", html), "CSS url() to an external resource"
     assert "@import" not in html and "@font-face" not in html
+    # the stylesheet is inlined verbatim (not HTML-escaped, which would void its rules)
+    style = html[html.index("<style>"):html.index("</style>")]
+    assert "&#34;" not in style and "&quot;" not in style
+    assert 'font-family: "DejaVu Sans"' in style
 
 
 def test_sources_deduplicated_and_numbered():

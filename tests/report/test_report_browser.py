@@ -46,6 +46,9 @@ def test_report_in_chromium(chromium_path, tmp_path):
                 "img", "els => els.map(e => [e.getAttribute('data-figure'), e.complete, "
                 "e.naturalWidth, e.naturalHeight])")
             gauge = page.eval_on_selector("#sflr-gauge svg", "e => e.getBoundingClientRect().width")
+            font = page.evaluate("getComputedStyle(document.body).fontFamily")
+            badge = page.eval_on_selector(".status-recommended",
+                                          "e => getComputedStyle(e).backgroundColor")
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "report-chromium.png"), full_page=True)
         finally:
@@ -58,5 +61,7 @@ def test_report_in_chromium(chromium_path, tmp_path):
     for name, complete, w, h in imgs:
         assert complete and w > 0 and h > 0, f"figure {name} did not load"
     assert gauge > 100
+    assert "DejaVu Sans" in font  # the inlined stylesheet applies
+    assert badge == "rgb(212, 237, 218)"  # #d4edda
     external = [u for u in requests if u != url and not u.startswith("data:")]
     assert not external, f"external requests attempted: {external}"

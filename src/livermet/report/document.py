@@ -38,6 +38,9 @@ SCORE_TITLES = {
     "pathological_response": "Pathological response", "bed": "Biologically effective dose",
     "sirt_bsa": "SIRT activity (BSA)", "sirt_mird": "SIRT activity (MIRD)",
 }
+# Canonical units of the case's labs (livermet.units; calculators.md "Units").
+LAB_UNITS = {"bilirubin": "mg/dL", "albumin": "g/dL", "creatinine": "mg/dL",
+             "sodium": "mmol/L", "cea": "ng/mL", "platelets": "10^9/L", "icg_r15": "%"}
 STATUS_ORDER = {"recommended": 0, "consider": 1, "not_suitable": 2}
 SECTION_IDS = ("summary", "scores", "volumetry", "lesions", "options", "workup", "pathology",
                "response", "sources", "versions", "notice")
@@ -252,8 +255,8 @@ def _summary(case: Mapping[str, Any], deid: bool) -> list[tuple[str, str]]:
     if m.get("response_to_chemotherapy"):
         rows.append(("Response to chemotherapy", str(m["response_to_chemotherapy"])))
     labs = case.get("labs") or {}
-    lab_text = "; ".join(f"{k}: {_fmt(v)}" for k, v in labs.items()
-                         if v is not None and k != "dialysis")
+    lab_text = "; ".join(f"{k}: {_fmt(v, LAB_UNITS.get(k))}" for k, v in labs.items()
+                         if v is not None and not isinstance(v, bool))
     if lab_text:
         rows.append(("Labs", lab_text))
     liver = case.get("liver") or {}
