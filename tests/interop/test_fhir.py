@@ -181,6 +181,10 @@ def test_cli_export_import(tmp_path):
     out = json.loads(r.stdout)
     assert out["valid"] and len(out["unmapped"]) == 4
     assert json.loads((tmp_path / "c.json").read_text())["labs"]["cea"] == 48
+    r = runner.invoke(app, ["fhir", "export", str(REPORT_DATA / "case_full.json"), "--deidentify"])
+    assert r.exit_code == 0, r.output
+    for secret in ("Zebedee", "H99887766", "1964-05-17", "MRN-TEST-778899", "2026-03-10"):
+        assert secret not in r.stdout
     (tmp_path / "bad.json").write_text('{"resourceType": "Patient"}')
     r = runner.invoke(app, ["fhir", "import", str(tmp_path / "bad.json")])
     assert r.exit_code == 2 and "expected 'Bundle'" in " ".join(r.output.split())

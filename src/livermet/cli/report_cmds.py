@@ -145,6 +145,8 @@ def fhir_export(
                                          help="Include scores (Observations) and options (CarePlan)."),
     mrn_system: str = typer.Option("https://livermet.org/fhir/sid/mrn", "--mrn-system",
                                    help="Identifier system of the hospital's MRN."),
+    deidentify: bool = typer.Option(False, "--deidentify", help="Drop names, birth dates and "
+                                    "identifiers; pseudonymise the id; shift dates."),
 ) -> None:
     """Export CASE as a FHIR R4 Bundle (mCODE STU4 profiles, LOINC/SNOMED CT/ICD-10 codes).
 
@@ -156,6 +158,12 @@ def fhir_export(
 
     case_obj = _load_case(case)
     assessment = _assess(case, imaging=False).to_dict() if with_assessment else None
+    if deidentify:
+        from livermet.report.deidentify import deidentify as _deid
+
+        case_d, assessment, _info = _deid(case_obj.model_dump(mode="json"), assessment)
+        case_d.pop("imaging", None)
+        case_obj = case_d
     bundle = case_to_bundle(case_obj, assessment, mrn_system=mrn_system)
     text = bundle_json(bundle)
     gaps = export_gaps(case_obj)
