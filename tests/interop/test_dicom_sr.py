@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -72,6 +74,19 @@ def test_sr_read_back_values_units_and_references(tmp_path, ct_and_seg):
     sr = hd.sr.srread(out)
     assert len(sr.content.get_volumetric_roi_measurement_groups()) == 5
     assert len(sr.content.get_image_measurement_groups()) == 3
+
+
+@pytest.mark.skipif(not shutil.which("dsrdump"), reason="dcmtk (dsrdump) not installed")
+def test_sr_parses_in_dcmtk(tmp_path, ct_and_seg):
+    """A second, independent SR reader: dcmtk's dsrdump parses the document without errors."""
+    ct_dir, seg_path, _ = ct_and_seg
+    out = write_volumetry_sr(tmp_path / "sr.dcm", VOLUMETRY, seg_path, ct_dir)
+    r = subprocess.run(["dsrdump", "-Ee", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0 and "E:" not in r.stderr, r.stderr
+    assert "Comprehensive 3D SR" in r.stdout and "Imaging Measurement Report" in r.stdout
+    assert r.stdout.count('(ml,UCUM,"milliliter")') == 8
+    assert '(%,UCUM,"Percent")' in r.stdout
+    assert '"Couinaud hepatic segment VII"' in r.stdout
 
 
 def test_sr_does_not_reference_a_segment_of_another_volume(tmp_path, ct_and_seg):
