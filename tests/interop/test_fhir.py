@@ -188,3 +188,10 @@ def test_cli_export_import(tmp_path):
     (tmp_path / "bad.json").write_text('{"resourceType": "Patient"}')
     r = runner.invoke(app, ["fhir", "import", str(tmp_path / "bad.json")])
     assert r.exit_code == 2 and "expected 'Bundle'" in " ".join(r.output.split())
+
+
+def test_export_names_a_lab_whose_unit_does_not_convert():
+    case = _case()
+    case["labs"]["albumin"] = {"value": 41, "unit": "furlongs"}
+    with pytest.raises(ValueError, match=r"labs\.albumin.*furlongs"):
+        case_to_bundle(case)

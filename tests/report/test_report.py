@@ -166,6 +166,8 @@ def test_schematic_places_lesions_in_their_segments():
 
 def test_deidentify_leaks_nothing_and_keeps_intervals(tmp_path):
     case, a = _case(), _assessment()
+    # a date inside free text (the decision module writes such reasons) is shifted too
+    a["options"][0]["reasons"].append("CT of 2025-11-02 and of 2026-02-20 compared")
     secrets = identifiers(case)
     assert {"Zebedee Quixotic-Hartmann", "H99887766", "1964-05-17", "MRN-TEST-778899",
             "Dr Ottoline Vexworth"} <= set(secrets)

@@ -410,7 +410,7 @@ def case_to_bundle(case: Any, assessment: Mapping[str, Any] | Any | None = None,
             {"valueQuantity": _qty(float(p["weight_kg"]), "kg")}, "vital-signs")
 
     # Labs (canonical units; {value, unit} inputs are converted first)
-    from livermet.units import convert
+    from livermet.units import UnitError, convert
 
     labs = c.get("labs") or {}
     for key, (code, display, ucum, quantity) in LAB_CODES.items():
@@ -418,7 +418,10 @@ def case_to_bundle(case: Any, assessment: Mapping[str, Any] | Any | None = None,
         if v is None:
             continue
         if isinstance(v, Mapping):
-            v = convert(quantity, float(v["value"]), v.get("unit"))
+            try:
+                v = convert(quantity, float(v["value"]), v.get("unit"))
+            except (UnitError, KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"labs.{key}: {v!r}: {exc}") from None
         obs(f"lab-{key}", _cc(LOINC, code, display), {"valueQuantity": _qty(float(v), ucum)},
             "laboratory", PROFILE_TUMOR_MARKER if key == "cea" else None)
 

@@ -7,9 +7,10 @@ What is removed or changed, per case:
 - the case ``id`` is replaced by a pseudonym, ``"anon-"`` + the first 12 hex digits of an
   HMAC-SHA256 of the id (the key is ``LIVERMET_PSEUDONYM_KEY`` when set, so a pseudonym cannot be
   reversed by hashing guessed ids; without it a fixed public salt is used);
-- every date (ISO ``YYYY-MM-DD`` values under keys containing ``date``) is shifted by a per-case
-  offset of 1-365 days into the past, derived from the same hash, so intervals within a case are
-  kept and the same case always gets the same offset;
+- every ISO date (``YYYY-MM-DD``, alone or inside a text such as a reason "Latest (2026-02-20):
+  PR") is shifted by a per-case offset of 1-365 days into the past, derived from the same hash,
+  so intervals within a case are kept and the same case always gets the same offset (dates in
+  other formats are not recognised: keep case data in ISO form);
 - ages of 90 and above are reported as 90 (HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)(C)).
 
 Finally any remaining occurrence of an identifier string (name, MRN, id, birth date) anywhere in
@@ -28,6 +29,7 @@ from typing import Any
 
 PUBLIC_SALT = b"livermet-pseudonym-v1"
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_DATE_ANYWHERE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d])")
 # Ages above 89 are aggregated (HIPAA Safe Harbor).
 MAX_REPORTED_AGE = 90
 
@@ -83,9 +85,7 @@ def _walk(obj: Any, days: int, replace: list[tuple[str, str]], key: str = "") ->
     if isinstance(obj, list):
         return [_walk(v, days, replace, key) for v in obj]
     if isinstance(obj, str):
-        text = obj
-        if "date" in key.lower() or key.lower() in {"effective", "issued", "time"}:
-            text = shift_date(text, days)
+        text = _DATE_ANYWHERE.sub(lambda m: shift_date(m.group(0), days), obj)
         for old, new in replace:
             if old in text:
                 text = text.replace(old, new)
