@@ -400,15 +400,6 @@ def load_anatomy(
     return _assemble(pieces, ref, warnings, labelset, str(ct) if ct else None)
 
 
-def _present_codes(c: np.ndarray) -> np.ndarray:
-    """Which role codes (0-15) occur in ``c``: one pass OR-ing bit flags."""
-    bits = 0
-    flat = c.reshape(-1)
-    for a in range(0, flat.size, 8_000_000):
-        bits |= int(np.bitwise_or.reduce(np.left_shift(np.uint16(1), flat[a : a + 8_000_000] & np.uint8(15), dtype=np.uint16)))
-    return np.array([(bits >> k) & 1 for k in range(16)], dtype=bool)
-
-
 def _liver_code_mask(c: np.ndarray) -> np.ndarray:
     # codes 1-10: segments, liver, tumour (labelsets.LIVER_CODES)
     return (c - np.uint8(1)) < np.uint8(10)
@@ -420,12 +411,13 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
     found = False
     for p in pieces:
         m = _liver_code_mask(p.codes)
-        if not m.any():
+        p_ij = m.any(axis=2)  # one reduction over the big array, then small ones
+        if not p_ij.any():
             continue
         found = True
+        flags = (p_ij.any(axis=1), p_ij.any(axis=0), m.any(axis=(0, 1)))
         for ax in range(3):
-            flags = m.any(axis=tuple(a for a in range(3) if a != ax))
-            w = np.flatnonzero(flags)
+            w = np.flatnonzero(flags[ax])
             lo[ax] = min(lo[ax], p.offset[ax] + w[0])
             hi[ax] = max(hi[ax], p.offset[ax] + w[-1] + 1)
     if not found or np.any(hi <= lo):
@@ -457,22 +449,22 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
         else:
             c = p.codes[tuple(src)]
             d = tuple(dst)
-            present = _present_codes(c)
-            if present[1:9].any():
-                seg = (c - np.uint8(1)) < np.uint8(8)
-                np.copyto(segments[d], c, where=seg)
+            seg = c * (c <= 8)  # codes 1-8 are the segments
+            if seg.any():
+                np.copyto(segments[d], seg, where=seg > 0)
             liver[d] |= _liver_code_mask(c)
-            if present[10]:
-                t = c == labelsets.ROLE_CODE["tumour"]
+            t = c == labelsets.ROLE_CODE["tumour"]
+            if t.any():
                 tumour[d] |= t
                 if p.separate_tumour:
                     tm = np.zeros(shape, dtype=bool)
                     tm[d] = t
                     tumour_masks.append(tm)
-            for role in ("portal_vein", "hepatic_veins", "ivc", "liver_vessels"):
-                code = labelsets.ROLE_CODE[role]
-                if present[code]:
-                    vessels.setdefault(role, np.zeros(shape, dtype=bool))[d] |= c == code
+            if p.codes.max() > labelsets.ROLE_CODE["tumour"]:
+                for role in ("portal_vein", "hepatic_veins", "ivc", "liver_vessels"):
+                    v = c == labelsets.ROLE_CODE[role]
+                    if v.any():
+                        vessels.setdefault(role, np.zeros(shape, dtype=bool))[d] |= v
     has_segments = bool(segments.any())
     grid_c = crop_grid(ref, lo, shape)
     return Anatomy(

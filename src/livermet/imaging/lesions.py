@@ -117,6 +117,34 @@ def longest_axial_diameter_mm(mask: np.ndarray, grid: Grid) -> float:
     return best
 
 
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    f = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    d = np.diff(f)
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+
+
+def _split_boxes(mask: np.ndarray, box: tuple[slice, slice, slice], out: list) -> None:
+    """Cut ``box`` along empty planes (guillotine cuts) until no empty plane is left.
+
+    A connected component never crosses an empty plane, so the boxes can be labelled one by
+    one: for sparse tumours this labels a few small boxes instead of the whole liver.
+    """
+    sub = mask[box]
+    for ax in range(3):
+        prof = sub.any(axis=tuple(a for a in range(3) if a != ax))
+        runs = _runs(prof)
+        if not runs:
+            return
+        if len(runs) > 1 or runs[0] != (0, sub.shape[ax]):
+            for a, b in runs:
+                nb = list(box)
+                start = box[ax].start
+                nb[ax] = slice(start + a, start + b)
+                _split_boxes(mask, tuple(nb), out)  # type: ignore[arg-type]
+            return
+    out.append(box)
+
+
 def label_lesions(
     tumour: np.ndarray, tumour_masks: list[np.ndarray] | None = None
 ) -> tuple[np.ndarray, int, list[str]]:
@@ -126,8 +154,6 @@ def label_lesions(
     of them are split into connected components). Otherwise the lesions are the 26-connected
     components of the tumour.
     """
-    from scipy import ndimage
-
     masks = list(tumour_masks or [])
     if len(masks) >= 2:
         labels = np.zeros(tumour.shape, dtype=np.int32)
@@ -137,12 +163,29 @@ def label_lesions(
             sources.append(f"mask {n}")
         rest = tumour & (labels == 0)
         if rest.any():
-            lab, k = ndimage.label(rest, structure=_STRUCTURE)
+            lab, k = _components(rest)
             labels[rest] = lab[rest] + len(masks)
             sources += ["component"] * k
         return labels, len(sources), sources
-    labels, n = ndimage.label(tumour, structure=_STRUCTURE, output=np.int32)
-    return labels, int(n), ["component"] * int(n)
+    labels, n = _components(tumour)
+    return labels, n, ["component"] * n
+
+
+def _components(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    from scipy import ndimage
+
+    labels = np.zeros(mask.shape, dtype=np.int32)
+    boxes: list = []
+    _split_boxes(mask, tuple(slice(0, s) for s in mask.shape), boxes)  # type: ignore[arg-type]
+    n = 0
+    for box in boxes:
+        lab, k = ndimage.label(mask[box], structure=_STRUCTURE, output=np.int32)
+        if k:
+            view = labels[box]
+            sel = lab > 0
+            view[sel] = lab[sel] + n
+            n += int(k)
+    return labels, n
 
 
 def measure_lesions(
