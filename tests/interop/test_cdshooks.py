@@ -108,3 +108,11 @@ def test_service_response_with_precomputed_and_computed_assessment():
 def test_bad_requests(req, field):
     with pytest.raises(CdsRequestError, match=field):
         cds_service_response(req, lambda pid: None)
+
+
+def test_service_id_checked():
+    from livermet.interop.cdshooks import SERVICE_ID, UnknownServiceError
+
+    assert cds_service_response(_request(), lambda pid: None, service_id=SERVICE_ID) == {"cards": []}
+    with pytest.raises(UnknownServiceError, match="unknown"):
+        cds_service_response(_request(), lambda pid: None, service_id="other")

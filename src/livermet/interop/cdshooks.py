@@ -161,9 +161,14 @@ def build_cards(assessment: Mapping[str, Any], report_url: str | None = None
     return cards
 
 
+class UnknownServiceError(CdsRequestError):
+    """The service id is not one this module offers (an HTTP 404 for the web layer)."""
+
+
 def cds_service_response(request_json: Mapping[str, Any],
                          get_case: Callable[[str], Any],
-                         report_url_template: str | None = None) -> dict[str, Any]:
+                         report_url_template: str | None = None,
+                         service_id: str | None = None) -> dict[str, Any]:
     """Answer a ``patient-view`` hook request.
 
     Parameters
@@ -173,11 +178,16 @@ def cds_service_response(request_json: Mapping[str, Any],
         ``scores`` is used as a precomputed assessment; otherwise it is a case (Case or dict)
         and is assessed here, without its images.
     report_url_template : e.g. ``"https://mdt.example/cases/{case_id}/report"``.
+    service_id : the id in the request path; when given it must be :data:`SERVICE_ID`
+        (else :class:`UnknownServiceError`).
 
     Returns
     -------
     ``{"cards": [...]}``; no cards when the patient has no livermet case.
     """
+    if service_id is not None and service_id != SERVICE_ID:
+        raise UnknownServiceError(f"service {service_id!r}: unknown; this server offers "
+                                  f"{SERVICE_ID!r}")
     if not isinstance(request_json, Mapping):
         raise CdsRequestError("request: expected a JSON object")
     hook = request_json.get("hook")
