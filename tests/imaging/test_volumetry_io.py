@@ -174,3 +174,32 @@ def test_totalsegmentator_output_folder_is_read_as_is(tmp_path):
     vv = grid.voxel_volume_ml
     assert d["liver_ml"] == pytest.approx(int((liver | tum).sum()) * vv, abs=0.006)
     assert d["tumour_ml"] == pytest.approx(int(tum.sum()) * vv, abs=0.006)
+
+
+@pytest.mark.parametrize("form", ["sform", "qform", "qform_flipped", "uncompressed", "scaled"])
+def test_fast_nifti_reader_agrees_with_nibabel(tmp_path, form):
+    """livermet reads plain NIfTI-1 itself (one-shot inflate); nibabel is the reference."""
+    import nibabel as nib
+
+    rng = np.random.default_rng(3)
+    arr = rng.integers(0, 6, size=(7, 5, 4)).astype(np.int16)
+    aff = np.eye(4)
+    aff[:3, :3] = rotation(10, -20, 30) * [0.8, 1.1, 2.5]
+    aff[:3, 3] = [-50.0, 20.0, 7.5]
+    if form == "qform_flipped":
+        aff[:3, 2] *= -1  # left-handed: qfac = -1
+    img = nib.Nifti1Image(arr, None)
+    if form == "sform":
+        img.set_sform(aff, code=2)
+        img.set_qform(np.eye(4), code=0)
+    else:
+        img.set_qform(aff, code=1)
+        img.set_sform(None, code=0)
+    if form == "scaled":
+        img.header.set_slope_inter(2.0, 0.0)  # scaled data: nibabel's path
+    path = tmp_path / ("x.nii" if form == "uncompressed" else "x.nii.gz")
+    nib.save(img, str(path))
+    [got] = read_label_images(path)
+    ref = nib.load(str(path))
+    assert np.array_equal(np.asarray(got.array), np.asanyarray(ref.dataobj))
+    assert np.allclose(got.grid.affine_ras, ref.affine, atol=1e-5)
