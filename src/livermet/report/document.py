@@ -257,8 +257,14 @@ def _summary(case: Mapping[str, Any], deid: bool) -> list[tuple[str, str]]:
     labs = case.get("labs") or {}
     lab_text = "; ".join(f"{k}: {_fmt(v, LAB_UNITS.get(k))}" for k, v in labs.items()
                          if v is not None and not isinstance(v, bool))
+    if labs.get("cea_rising") is not None:
+        lab_text += f"; CEA rising: {_fmt(labs['cea_rising'])}"
+    if labs.get("dialysis"):
+        lab_text += "; on dialysis"
     if lab_text:
-        rows.append(("Labs", lab_text))
+        rows.append(("Labs", lab_text.strip("; ")))
+    if p.get("symptoms"):
+        rows.append(("Symptoms", ", ".join(str(x) for x in p["symptoms"])))
     liver = case.get("liver") or {}
     liv = "; ".join(f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in liver.items() if v is not None)
     if liv:
