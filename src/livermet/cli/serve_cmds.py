@@ -29,6 +29,8 @@ def serve(
                                             help="Folder for the SQLite database and uploaded images "
                                                  "[default: ./livermet-data or LIVERMET_DATA_DIR]."),
     workers_jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Run the background job worker."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="Server processes (more use more CPU cores; each runs the job worker)."),
 ) -> None:
     """Start the MDT web application (worklist, case editor, CT viewer, results, API).
 
@@ -55,7 +57,17 @@ def serve(
     err.print(f"livermet: serving on http://{host}:{port}/  (data: {Path(settings.data_dir).resolve()})",
               highlight=False)
     # Our own access log (route templates only) replaces uvicorn's, which would log query strings.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", proxy_headers=False)
+        return
+    import os
+
+    app.state.engine.dispose()  # migrated and admin created here; the workers only open the database
+    os.environ["LIVERMET_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+    os.environ["LIVERMET_SECRET_KEY"] = settings.with_secret().secret_key
+    os.environ["LIVERMET_JOBS"] = "1" if workers_jobs else "0"
+    uvicorn.run("livermet.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                access_log=False, log_level="info", proxy_headers=False)
 
 
 @users_app.command("list")

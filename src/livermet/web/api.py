@@ -121,7 +121,7 @@ def api_list_cases(q: Optional[str] = None, status: Optional[str] = None,
                    meeting_date: Optional[str] = None, archived: bool = False,
                    p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
     rows = services.list_cases(db, q=q, status=status, meeting_date=meeting_date, archived=archived)
-    return {"cases": [services.case_summary(r) for r in rows]}
+    return JSONResponse({"cases": [services.case_summary(r) for r in rows]})
 
 
 @router.post("/cases", tags=["cases"], status_code=201)
@@ -185,7 +185,7 @@ async def api_validate(request: Request, p: Principal = Depends(require("read"))
 
 @router.get("/cases/{pk}", tags=["cases"])
 def api_get_case(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
-    return case_out(services.get_case(db, pk))
+    return JSONResponse(case_out(services.get_case(db, pk)))
 
 
 @router.put("/cases/{pk}", tags=["cases"])
@@ -229,9 +229,10 @@ def audit_out(a: AuditEntry) -> dict:
 
 # ------------------------------------------------------------------ assessment, report
 @router.get("/cases/{pk}/assessment", tags=["results"])
-def api_assessment(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+def api_assessment(pk: int, request: Request, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
     row = services.get_case(db, pk)
-    return library.assess(row.data)
+    return Response(request.app.state.assessments.get_json(row.id, row.version, row.data),
+                    media_type="application/json")
 
 
 @router.post("/cases/{pk}/resection", tags=["results"])
@@ -249,7 +250,8 @@ def api_choose_resection(pk: int, body: ResectionBody, request: Request,
     if imaging_jobs.case_has_images(db, pk):
         data, volumetry = imaging_jobs.recompute_resection(request.app.state, db, pk, data)
     row, problems = services.update_case(db, p.actor, pk, body.version, data=data, action="plan_resection")
-    return {"case": case_out(row, problems), "volumetry": volumetry, "assessment": library.assess(row.data)}
+    return {"case": case_out(row, problems), "volumetry": volumetry,
+            "assessment": request.app.state.assessments.get(row.id, row.version, row.data)}
 
 
 @router.get("/cases/{pk}/report.html", tags=["results"], response_class=HTMLResponse)

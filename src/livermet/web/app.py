@@ -79,27 +79,9 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = Session
     app.state.jobs = JobQueue(Session, app.state, HANDLERS)
+    app.state.assessments = library.AssessmentCache()
 
-    @app.middleware("http")
-    async def access_and_headers(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        # Route template only (e.g. /api/cases/{pk}): no query string, no identifiers.
-        route = request.scope.get("route")
-        path = getattr(route, "path", None) or ("/static" if request.url.path.startswith("/static/") else "?")
-        access_log.info("%s %s %s %.1fms", request.method, path, response.status_code,
-                        (time.perf_counter() - start) * 1000)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.endswith("/report.html"):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-                "script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
-        if request.url.path.startswith(("/api/", "/cases", "/admin")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(AccessLogAndHeaders)
 
     _exception_handlers(app)
 
@@ -121,6 +103,49 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+
+
+class AccessLogAndHeaders:
+    """Pure ASGI middleware: an access log line per request with the route *template* only
+    (e.g. /api/cases/{pk}: no query string, no identifiers, no patient data), and security
+    headers on every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from starlette.datastructures import MutableHeaders
+
+        start = time.perf_counter()
+        path = scope.get("path", "")
+        status = [500]
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                h = MutableHeaders(scope=message)
+                h.setdefault("X-Content-Type-Options", "nosniff")
+                h.setdefault("X-Frame-Options", "DENY")
+                h.setdefault("Referrer-Policy", "same-origin")
+                if not path.endswith("/report.html"):  # the report is self-contained with inline styles
+                    h.setdefault("Content-Security-Policy", _CSP)
+                if path.startswith(("/api/", "/cases", "/admin")) and "/viewer/ct/" not in path:
+                    h.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or ("/static" if path.startswith("/static/") else "?")
+            access_log.info("%s %s %s %.1fms", scope.get("method"), template, status[0],
+                            (time.perf_counter() - start) * 1000)
 
 
 def _exception_handlers(app: FastAPI) -> None:
@@ -187,3 +212,12 @@ def iter_routes(app: FastAPI):
                 yield prefix + r.path, [], r
 
     yield from walk(app.routes)
+
+
+def app_from_env() -> FastAPI:
+    """Factory for multi-process serving (``livermet serve --workers N``): settings from
+    the ``LIVERMET_*`` environment, which ``livermet serve`` sets for its workers."""
+    import os
+
+    settings = Settings.from_env(start_worker=os.environ.get("LIVERMET_JOBS", "1") == "1")
+    return create_app(settings, announce_admin=None)

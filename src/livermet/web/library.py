@@ -131,6 +131,42 @@ def assess(data: dict) -> dict:
     return to_plain(fn(case))
 
 
+class AssessmentCache:
+    """Assessments by (case number, version): a stored case version never changes, so its
+    assessment can be reused until the case is edited (the library is deterministic)."""
+
+    def __init__(self, size: int = 512):
+        import threading
+        from collections import OrderedDict
+
+        self._d: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, pk: int, version: int, data: dict) -> dict:
+        return self._entry(pk, version, data)[0]
+
+    def get_json(self, pk: int, version: int, data: dict) -> bytes:
+        """The assessment serialised once (JSON bytes), for the API."""
+        return self._entry(pk, version, data)[1]
+
+    def _entry(self, pk: int, version: int, data: dict) -> tuple[dict, bytes]:
+        import json
+
+        key = (pk, version)
+        with self._lock:
+            if key in self._d:
+                self._d.move_to_end(key)
+                return self._d[key]
+        result = assess(data)
+        entry = (result, json.dumps(result, ensure_ascii=False, allow_nan=False).encode())
+        with self._lock:
+            self._d[key] = entry
+            while len(self._d) > self._size:
+                self._d.popitem(last=False)
+        return entry
+
+
 def missing_team_members(attendees: list[dict], case_data: dict | None = None) -> dict | None:
     """Who of the review's minimum MDT is absent, from the decision library (None if absent)."""
     for module, name in (("livermet.decision.mdt", "missing_members"),

@@ -227,7 +227,7 @@ def results_page(pk: int, request: Request, p: Principal = Depends(require("read
     row = _row_or_404(db, pk)
     assessment, error = None, None
     try:
-        assessment = library.assess(row.data)
+        assessment = request.app.state.assessments.get(row.id, row.version, row.data)
     except library.LibraryUnavailable as exc:
         error = str(exc)
     except Exception as exc:  # shown to the user; the log gets the type only

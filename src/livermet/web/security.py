@@ -91,11 +91,12 @@ def create_session(db: Session, user: User, hours: float) -> tuple[str, SessionR
 def lookup_session(db: Session, token: str | None) -> tuple[SessionRow, User] | None:
     if not token:
         return None
-    row = db.get(SessionRow, sha256_hex(token))
-    if row is None or row.expires_at < utcnow():
+    found = db.execute(select(SessionRow, User).join(User, User.id == SessionRow.user_id)
+                       .where(SessionRow.id_hash == sha256_hex(token))).first()
+    if found is None:
         return None
-    user = db.get(User, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if row.expires_at < utcnow() or not user.active:
         return None
     return row, user
 

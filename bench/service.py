@@ -1,0 +1,218 @@
+"""Load test of the web application: N concurrent clients on loopback for a fixed time.
+
+Starts `livermet serve` (SQLite in a temporary data folder, or --database-url), creates
+cases from the bundled demo case, logs every client in (its own session) and runs a
+realistic mix for --duration seconds:
+
+    40% case read (GET /api/cases/{pk})        20% worklist (GET /api/cases)
+    20% assessment (GET /api/cases/{pk}/assessment; cached per case version)
+     8% edit (PUT /api/cases/{pk}: change a lab; a stale version gets 409, then one retry)
+     7% assessment right after an edit (uncached: the library recomputes)
+     5% case editor page (GET /cases/{pk}, HTML)
+
+Prints throughput, p50/p95/p99 latency per kind and errors. Goal (issue 6): p95 under
+100 ms for case reads and assessments, no errors. The load generator shares the machine's
+CPUs with the server, so the figures are a floor for a dedicated server.
+
+    python bench/service.py [--clients 50] [--duration 20] [--think-ms 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+
+PASSWORD = "bench-password-123"
+DEMO = Path(__file__).resolve().parents[1] / "src" / "livermet" / "data" / "demo_case.json"
+MIX = [("read", 40), ("worklist", 20), ("assessment", 20), ("edit", 8), ("assessment_after_edit", 7),
+       ("editor_page", 5)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: Path, database_url: str | None, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = dict(os.environ, LIVERMET_ADMIN_PASSWORD=PASSWORD)
+    if database_url:
+        env["LIVERMET_DATABASE_URL"] = database_url
+    proc = subprocess.Popen([sys.executable, "-m", "livermet.cli.main", "serve", "--port", str(port),
+                             "--data-dir", str(data_dir), "--no-jobs", "--workers", str(workers)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            raise SystemExit("the server did not start")
+    raise SystemExit("the server did not answer in 20 s")
+
+
+async def login(client: httpx.AsyncClient) -> str:
+    r = await client.post("/api/login", json={"username": "admin", "password": PASSWORD})
+    r.raise_for_status()
+    return r.json()["csrf_token"]
+
+
+async def setup_cases(url: str, n: int) -> list[int]:
+    demo = json.loads(DEMO.read_text())
+    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+        csrf = await login(c)
+        pks = []
+        for i in range(n):
+            d = dict(demo, id=f"bench-{i:04d}", meeting_date=f"2026-12-{1 + i % 28:02d}")
+            d["patient"] = dict(demo["patient"], name=f"Bench Patient {i}")
+            r = await c.post("/api/cases", json={"data": d}, headers={"X-CSRF-Token": csrf})
+            r.raise_for_status()
+            pks.append(r.json()["pk"])
+    return pks
+
+
+async def client_loop(url: str, pks: list[int], begin: asyncio.Event, stop: list, think_ms: float,
+                      seed: int, lat: dict, errors: dict, counts: dict, login_lock: asyncio.Semaphore) -> None:
+    rng = random.Random(seed)
+    kinds = [k for k, w in MIX for _ in range(w)]
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as c:
+        async with login_lock:  # log-ins (argon2, deliberately slow) happen before the clock starts
+            csrf = await login(c)
+        counts["logged_in"] += 1
+        h = {"X-CSRF-Token": csrf}
+        await begin.wait()
+        while time.perf_counter() < stop[0]:
+            kind = rng.choice(kinds)
+            pk = rng.choice(pks)
+            t0 = time.perf_counter()
+            try:
+                if kind == "read":
+                    r = await c.get(f"/api/cases/{pk}")
+                elif kind == "worklist":
+                    r = await c.get("/api/cases", params={"meeting_date": f"2026-12-{rng.randint(1, 28):02d}"})
+                elif kind == "assessment":
+                    r = await c.get(f"/api/cases/{pk}/assessment")
+                elif kind == "editor_page":
+                    r = await c.get(f"/cases/{pk}")
+                elif kind in ("edit", "assessment_after_edit"):
+                    case = (await c.get(f"/api/cases/{pk}")).json()
+                    data = case["data"]
+                    data["labs"]["cea"] = round(rng.uniform(1, 200), 1)
+                    t0 = time.perf_counter()
+                    r = await c.put(f"/api/cases/{pk}", json={"version": case["version"], "data": data}, headers=h)
+                    if r.status_code == 409:  # someone else saved first: reload and apply again
+                        counts["conflict_409"] += 1
+                        case = (await c.get(f"/api/cases/{pk}")).json()
+                        data = case["data"]
+                        data["labs"]["cea"] = round(rng.uniform(1, 200), 1)
+                        r = await c.put(f"/api/cases/{pk}", json={"version": case["version"], "data": data},
+                                        headers=h)
+                    if kind == "assessment_after_edit" and r.status_code < 400:
+                        t0 = time.perf_counter()
+                        r = await c.get(f"/api/cases/{pk}/assessment")
+                ok = r.status_code < 400 or (kind in ("edit", "assessment_after_edit") and r.status_code == 409)
+            except httpx.HTTPError as exc:
+                ok, r = False, None
+                errors[f"{kind}: {type(exc).__name__}"] += 1
+            dt = (time.perf_counter() - t0) * 1000
+            lat[kind].append(dt)
+            if not ok and r is not None:
+                errors[f"{kind}: HTTP {r.status_code}"] += 1
+            if think_ms:
+                await asyncio.sleep(rng.expovariate(1.0 / think_ms) / 1000)
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+
+
+async def run(url: str, clients: int, duration: float, n_cases: int, think_ms: float) -> dict:
+    pks = await setup_cases(url, n_cases)
+    lat: dict = defaultdict(list)
+    errors: dict = defaultdict(int)
+    counts: dict = defaultdict(int)
+    begin = asyncio.Event()
+    stop = [float("inf")]
+    login_lock = asyncio.Semaphore(2)
+    tasks = [asyncio.create_task(client_loop(url, pks, begin, stop, think_ms, i, lat, errors, counts, login_lock))
+             for i in range(clients)]
+    while counts["logged_in"] < clients:
+        if any(t.done() for t in tasks):  # a client failed to log in
+            await asyncio.gather(*tasks)
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    start = time.perf_counter()
+    stop[0] = start + duration
+    begin.set()
+    await asyncio.gather(*tasks)
+    return {"lat": lat, "errors": errors, "counts": counts, "elapsed": time.perf_counter() - start}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--duration", type=float, default=20.0, help="seconds of load")
+    ap.add_argument("--cases", type=int, default=40)
+    ap.add_argument("--think-ms", type=float, default=0.0,
+                    help="mean pause between a client's requests (0: closed loop, the hardest case)")
+    ap.add_argument("--workers", type=int, default=1, help="server processes")
+    ap.add_argument("--url", help="an already running server (admin password: " + PASSWORD + ")")
+    ap.add_argument("--database-url", help="PostgreSQL URL for the started server (default SQLite)")
+    args = ap.parse_args()
+
+    proc = None
+    tmp = tempfile.TemporaryDirectory()
+    url = args.url
+    if url is None:
+        proc, url = start_server(Path(tmp.name) / "data", args.database_url, args.workers)
+    try:
+        res = asyncio.run(run(url, args.clients, args.duration, args.cases, args.think_ms))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        tmp.cleanup()
+    lat, errors = res["lat"], res["errors"]
+    total = sum(len(v) for v in lat.values())
+    print(f"livermet web service: {args.clients} clients, {args.duration:.0f} s, think {args.think_ms:.0f} ms, "
+          f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.workers} server process(es), "
+          f"{os.cpu_count()} CPUs shared with the load generator; load average before: {os.getloadavg()[0]:.1f}")
+    print(f"throughput: {total / res['elapsed']:.0f} requests/s ({total} requests)")
+    print(f"{'kind':<24}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean':>8}")
+    for kind, _w in MIX:
+        v = lat.get(kind, [])
+        if v:
+            print(f"{kind:<24}{len(v):>7}{pct(v, 50):>9.1f}{pct(v, 95):>9.1f}{pct(v, 99):>9.1f}"
+                  f"{statistics.fmean(v):>8.1f}")
+    allv = [x for v in lat.values() for x in v]
+    print(f"{'all':<24}{len(allv):>7}{pct(allv, 50):>9.1f}{pct(allv, 95):>9.1f}{pct(allv, 99):>9.1f}"
+          f"{statistics.fmean(allv):>8.1f}")
+    print(f"edit conflicts (409, retried once): {res['counts'].get('conflict_409', 0)}")
+    print("errors: " + (", ".join(f"{k} x{v}" for k, v in errors.items()) if errors else "none"))
+    goal = max(pct(lat.get("read", []), 95), pct(lat.get("assessment", []), 95))
+    print(f"goal p95 < 100 ms for case reads and assessments: {'met' if goal < 100 and not errors else 'NOT met'} "
+          f"(worst p95 {goal:.1f} ms)")
+
+
+if __name__ == "__main__":
+    main()
