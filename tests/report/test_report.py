@@ -214,7 +214,11 @@ def _page_ink(png: Path) -> float:
 
 @pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils (pdftoppm) not installed")
 def test_pdf_pages_exist_and_are_not_blank(tmp_path):
-    pdf = render_pdf(render_html(build_report(_case(), _assessment(), None)))
+    from livermet.report.figures import couinaud_svg
+
+    case = _case()
+    svg = couinaud_svg(case["metastases"]["lesions"], (6, 7)).encode()  # an SVG figure
+    pdf = render_pdf(render_html(build_report(case, _assessment(), {"couinaud.svg": svg})))
     assert pdf[:5] == b"%PDF-"
     out = ARTIFACTS / "pdf"
     shutil.rmtree(out, ignore_errors=True)

@@ -21,8 +21,25 @@ def test_report_in_chromium(chromium_path, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     case = json.loads((DATA / "case_full.json").read_text())
     assessment = json.loads((DATA / "assessment_full.json").read_text())
+    # both kinds of figure: the report's own SVG schematic and a PNG from matplotlib
+    from livermet.report.figures import couinaud_svg
+
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=60)
+    ax.bar([1, 2, 3], [3, 1, 2])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    figures = {"schematic.svg": couinaud_svg(case["metastases"]["lesions"], (6, 7)).encode(),
+               "bars.png": buf.getvalue()}
     page_file = tmp_path / "report.html"
-    page_file.write_text(render_html(build_report(case, assessment, None)), encoding="utf-8")
+    page_file.write_text(render_html(build_report(case, assessment, figures)), encoding="utf-8")
     url = page_file.as_uri()
     requests: list[str] = []
     with sync_api.sync_playwright() as pw:
@@ -57,7 +74,7 @@ def test_report_in_chromium(chromium_path, tmp_path):
     for sid in ("summary", "scores", "volumetry", "lesions", "options", "workup", "pathology",
                 "sources", "versions", "notice"):
         assert heights.get(sid, 0) > 20, f"section {sid} missing or empty"
-    assert imgs, "no figure in the report"
+    assert sorted(i[0] for i in imgs) == ["bars.png", "schematic.svg"]
     for name, complete, w, h in imgs:
         assert complete and w > 0 and h > 0, f"figure {name} did not load"
     assert gauge > 100

@@ -265,6 +265,11 @@ def _summary(case: Mapping[str, Any], deid: bool) -> list[tuple[str, str]]:
         rows.append(("Labs", lab_text.strip("; ")))
     if p.get("symptoms"):
         rows.append(("Symptoms", ", ".join(str(x) for x in p["symptoms"])))
+    studies = ((case.get("imaging") or {}).get("studies") or [])
+    if studies:
+        rows.append(("Imaging done", "; ".join(
+            " ".join(str(x) for x in (st.get("modality"), st.get("phase"), st.get("date")) if x)
+            for st in studies if isinstance(st, Mapping))))
     liver = case.get("liver") or {}
     liv = "; ".join(f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in liver.items() if v is not None)
     if liv:
