@@ -195,3 +195,62 @@ def test_export_names_a_lab_whose_unit_does_not_convert():
     case["labs"]["albumin"] = {"value": 41, "unit": "furlongs"}
     with pytest.raises(ValueError, match=r"labs\.albumin.*furlongs"):
         case_to_bundle(case)
+
+
+def test_bundle_with_two_patients_is_refused():
+    b = json.loads((HERE / "data" / "hospital_mcode_bundle.json").read_text())
+    other = copy.deepcopy(b["entry"][0])
+    other["fullUrl"] = "urn:uuid:7a1d3a4e-0001-4c6f-9a51-0000000000ff"
+    other["resource"]["id"] = "pat-2"
+    b["entry"].append(other)
+    with pytest.raises(FhirImportError, match="2 Patient resources"):
+        bundle_to_case(b)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_opt_bool = st.one_of(st.none(), st.booleans())
+_num = st.floats(min_value=0.1, max_value=500, allow_nan=False).map(lambda x: round(x, 2))
+
+
+@st.composite
+def _cases(draw):
+    lesions = [{"id": f"L{i + 1}",
+                "segments": draw(st.lists(st.integers(1, 8), min_size=1, max_size=3, unique=True)),
+                "diameter_mm": draw(st.one_of(st.none(), _num)),
+                "near_major_vessel": draw(_opt_bool)}
+               for i in range(draw(st.integers(0, 4)))]
+    return {
+        "id": draw(st.from_regex(r"[a-z]{2,6}-[0-9]{1,4}", fullmatch=True)),
+        "patient": {"age": draw(st.one_of(st.none(), st.integers(18, 95))),
+                    "sex": draw(st.sampled_from([None, "female", "male"])),
+                    "ecog": draw(st.one_of(st.none(), st.integers(0, 4)))},
+        "primary": {"site": draw(st.sampled_from([None, *fhir.PRIMARY_SITE_CODES])),
+                    "node_positive": draw(_opt_bool),
+                    "biomarkers": {k: draw(_opt_bool) for k in
+                                   ("kras_mutant", "nras_mutant", "braf_v600e", "msi_high",
+                                    "her2_amplified")}},
+        "metastases": {"lesions": lesions, "synchronous": draw(_opt_bool),
+                       "extrahepatic": {"present": draw(_opt_bool),
+                                        "sites": draw(st.lists(st.sampled_from(["lung", "nodes"]),
+                                                               max_size=2, unique=True))}},
+        "labs": {k: draw(st.one_of(st.none(), _num)) for k in
+                 ("bilirubin", "albumin", "inr", "creatinine", "sodium", "cea", "platelets",
+                  "icg_r15")},
+        "liver": {"cirrhosis": draw(_opt_bool),
+                  "ascites": draw(st.sampled_from([None, "none", "controlled", "refractory"]))},
+        "volumetry": {"total_liver_ml": draw(st.one_of(st.none(), _num)),
+                      "segments_ml": draw(st.one_of(st.none(), st.dictionaries(
+                          st.sampled_from([str(i) for i in range(1, 9)]), _num, min_size=1)))},
+    }
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cases())
+def test_round_trip_property(case):
+    """Any case (within the mapped fields) comes back from its own bundle unchanged."""
+    back, unmapped = bundle_to_case(bundle_json(case_to_bundle(case)))
+    assert unmapped == []
+    assert leaf_paths(Case.model_validate(back).model_dump(mode="json")) == \
+        leaf_paths(Case.model_validate(case).model_dump(mode="json"))

@@ -641,6 +641,11 @@ def bundle_to_case(bundle_json: Any) -> tuple[dict[str, Any], list[str]]:
         latest[key] = when
         return True
 
+    patients = [e.get("resource") for e in data.get("entry") or []
+                if isinstance(e, Mapping) and (e.get("resource") or {}).get("resourceType") == "Patient"]
+    if len(patients) > 1:
+        raise FhirImportError(f"entry: {len(patients)} Patient resources; a case is one patient "
+                              "(split the bundle per patient)")
     patient_id = None
     lesions: dict[str, dict[str, Any]] = {}
     measurements: list[tuple[str, dict[str, Any]]] = []
