@@ -188,7 +188,10 @@ def _render(d: dict) -> None:
         for les in r["lesions_removed"]:
             if les["removed"]:
                 m = f"margin {'>=' if les['margin_at_least'] else ''}{_fmt(les['margin_mm'])} mm"
-                txt = ("[green]removed[/], " if les["removed_with_margin"] else "[yellow]removed[/], ") + m
+                if les["removed_with_margin"]:
+                    txt = f"[green]removed[/], {m}"
+                else:
+                    txt = f"[yellow]removed[/], {m} (< {_fmt(r.get('requested_margin_mm'), 0)} mm asked)"
             else:
                 txt = "[bold red]left in the remnant[/]"
             rt.add_row(f"lesion {les['id']}", txt)
