@@ -87,3 +87,27 @@ def test_export_round_trip_nifti_and_dicom_seg(phantom, tmp_path):
         assert tum * vv == pytest.approx(d["tumour_ml"], abs=0.01), fname
     back = run_volumetry(labels=tmp_path / "export" / "resection.seg.dcm").to_dict()
     assert back["liver_ml"] == pytest.approx(d["liver_ml"], abs=0.01)
+
+
+def test_dicom_ct_series_as_reference_and_seg_referencing_it(phantom, tmp_path):
+    """NIfTI labels on a DICOM CT series (the usual TotalSegmentator-on-PACS case): the grids
+    agree without resampling, and the exported SEG references the CT series."""
+    import nibabel as nib
+    import pydicom
+
+    from livermet.imaging.export import write_ct_dicom_series
+    from livermet.imaging.grid import Grid
+
+    files, truth = phantom
+    img = nib.load(str(files["ct"]))
+    grid = Grid.from_ras_affine(img.shape, img.affine)
+    ct_dir = tmp_path / "ct"
+    written = write_ct_dicom_series(ct_dir, np.asanyarray(img.dataobj).astype(np.int16), grid)
+    d = run_volumetry(ct=ct_dir, labels=files["labels"], labelset="liver_segments",
+                      resection="left_hepatectomy", export_dir=tmp_path / "out").to_dict()
+    assert not any("resampled" in w for w in d["warnings"])
+    assert d["liver_ml"] == pytest.approx(truth["liver_ml"], rel=0.01)
+    seg = pydicom.dcmread(str(tmp_path / "out" / "segments.seg.dcm"))
+    ct_series = pydicom.dcmread(str(written[0]), stop_before_pixels=True).SeriesInstanceUID
+    refs = {r.SeriesInstanceUID for r in seg.ReferencedSeriesSequence}
+    assert ct_series in refs
