@@ -301,3 +301,28 @@ def test_cli_report_invalid_case_exits_2(tmp_path):
     assert r.exit_code == 2 and "Traceback" not in out
     assert "labs.albumin" in out and "segments" in out
     assert not (tmp_path / "r.html").exists()
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(name=st.from_regex(r"Zq[a-z]{5} Xv[a-z]{5}", fullmatch=True),
+       mrn=st.from_regex(r"K[0-9]{7}", fullmatch=True),
+       case_id=st.from_regex(r"case-Q[0-9]{6}", fullmatch=True),
+       dob=st.dates(min_value=__import__("datetime").date(1930, 1, 1),
+                    max_value=__import__("datetime").date(2000, 12, 31)))
+def test_deidentify_property_no_identifier_survives(name, mrn, case_id, dob):
+    case, a = _case(), _assessment()
+    case.update(id=case_id)
+    case["patient"].update(name=name, mrn=mrn, birth_date=dob.isoformat())
+    a["case_id"] = case_id
+    # identifiers echoed in free text by upstream code must not survive either
+    a["warnings"].append(f"check {name} ({mrn}, {case_id}, born {dob.isoformat()})")
+    a["warnings"].append(f"seen by Dr Smith for Mr {name.split()[1]}")  # the family name alone
+    html = render_html(build_report(case, a, None, deidentify=True))
+    for secret in (name, mrn, case_id, dob.isoformat(), *name.split()):
+        assert secret not in html
+    assert "seen by Dr Smith for Mr [removed]" in html

@@ -14,7 +14,8 @@ What is removed or changed, per case:
 - ages of 90 and above are reported as 90 (HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)(C)).
 
 Finally any remaining occurrence of an identifier string (name, MRN, id, birth date) anywhere in
-the case or the assessment is replaced, so free-text notes cannot leak it.
+the case or the assessment is replaced, and so is each part of a name (4 letters or more) as a
+whole word, so free-text notes cannot leak them.
 """
 
 from __future__ import annotations
@@ -79,16 +80,28 @@ def identifiers(case: dict[str, Any]) -> list[str]:
     return [s for s in out if len(s) >= 3]
 
 
-def _walk(obj: Any, days: int, replace: list[tuple[str, str]], key: str = "") -> Any:
+def _name_parts(case: dict[str, Any]) -> list[str]:
+    """Given and family names alone (4+ letters), replaced as whole words."""
+    names = [str((case.get("patient") or {}).get("name") or "")]
+    names += [str(a.get("name")) for a in ((case.get("mdt") or {}).get("attendees") or [])
+              if isinstance(a, dict) and a.get("name")]
+    parts = {p.strip(".,") for n in names for p in re.split(r"[\s,^]+", n)}
+    return sorted((p for p in parts if len(p) >= 4 and p[0].isalpha()), key=len, reverse=True)
+
+
+def _walk(obj: Any, days: int, replace: list[tuple[str, str]], key: str = "",
+          words: re.Pattern | None = None) -> Any:
     if isinstance(obj, dict):
-        return {k: _walk(v, days, replace, str(k)) for k, v in obj.items()}
+        return {k: _walk(v, days, replace, str(k), words) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_walk(v, days, replace, key) for v in obj]
+        return [_walk(v, days, replace, key, words) for v in obj]
     if isinstance(obj, str):
         text = _DATE_ANYWHERE.sub(lambda m: shift_date(m.group(0), days), obj)
         for old, new in replace:
             if old in text:
                 text = text.replace(old, new)
+        if words is not None:
+            text = words.sub("[removed]", text)
         return text
     return obj
 
@@ -107,6 +120,8 @@ def deidentify(case: dict[str, Any], assessment: dict[str, Any] | None = None
     secrets = identifiers(case)
     replace = [(s, pid if s == original_id else "[removed]") for s in
                sorted(secrets, key=len, reverse=True)]
+    parts = _name_parts(case)
+    words = re.compile(r"\b(?:" + "|".join(map(re.escape, parts)) + r")\b") if parts else None
 
     patient = case.get("patient") or {}
     for key in ("name", "birth_date", "mrn"):
@@ -126,9 +141,9 @@ def deidentify(case: dict[str, Any], assessment: dict[str, Any] | None = None
         if imaging.get("masks"):
             imaging["masks"] = {k: "[path removed]" for k in imaging["masks"]}
     case["id"] = pid
-    case = _walk(case, days, replace)
+    case = _walk(case, days, replace, words=words)
     if assessment is not None:
-        assessment = _walk(copy.deepcopy(assessment), days, replace)
+        assessment = _walk(copy.deepcopy(assessment), days, replace, words=words)
         if "case_id" in assessment:
             assessment["case_id"] = pid
     info = {"pseudonym": pid, "date_shift_days": days}
