@@ -147,3 +147,19 @@ def test_each_separate_tumour_mask_is_one_lesion(tmp_path):
     assert [les["volume_ml"] for les in d["lesions"]] == pytest.approx([0.064, 0.032])
     assert d["liver_ml"] == pytest.approx(27.0)
     assert d["segments_ml"] is None and d["segments_method"] is None
+
+
+def test_partial_segment_masks_leave_the_rest_unassigned(tmp_path):
+    """Only segment 5 given beside the whole liver: the rest is not forced into segment 5."""
+    grid = make_grid((40, 40, 40), (1.0, 1.0, 1.0), centre=CENTRE)
+    liver = np.zeros(grid.shape, np.uint8)
+    liver[5:35, 5:35, 5:35] = 1
+    seg5 = np.zeros(grid.shape, np.uint8)
+    seg5[5:15, 5:35, 5:35] = 1
+    lp = save_nifti(tmp_path / "l.nii.gz", liver, grid)
+    sp = save_nifti(tmp_path / "s5.nii.gz", seg5, grid)
+    d = run_volumetry(masks=[("liver", lp), ("segment_5", sp)], resection="segmentectomy_5").to_dict()
+    assert d["segments_ml"]["5"] == pytest.approx(9.0)
+    assert d["unassigned_liver_ml"] == pytest.approx(18.0)
+    assert d["resection"]["resected_ml"] == pytest.approx(9.0)
+    assert any("no segment label" in w for w in d["warnings"])

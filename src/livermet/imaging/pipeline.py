@@ -38,6 +38,7 @@ class VolumetryResult:
     grid: dict[str, Any] = field(default_factory=dict)
     segments_functional_ml: dict[str, float] | None = None
     files: list[str] = field(default_factory=list)
+    unassigned_ml: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         r2 = lambda v: None if v is None else round(float(v), 2)  # noqa: E731
@@ -50,6 +51,8 @@ class VolumetryResult:
             if self.segments_functional_ml is None
             else {k: r2(v) for k, v in self.segments_functional_ml.items()},
             "segments_method": self.segments_method,
+            "unassigned_liver_ml": r2(self.unassigned_ml) if self.segments_ml is not None else None,
+            "coordinates": "LPS mm (DICOM patient coordinates)",
             "lesions": [les.to_dict() for les in self.lesions],
             "lesion_connectivity": CONNECTIVITY,
             "resection": self.resection,
@@ -174,14 +177,29 @@ def run_volumetry(
 
     boxes = ndimage.find_objects(lesion_labels, max_label=n) if n else []
     check_tumour_inside(anat, lesion_labels, n, boxes)
+    unassigned_ml = 0.0
     if anat.segments is not None:
-        filled = fill_unassigned_segments(anat.segments, anat.liver, grid, [b for b in boxes if b is not None])
-        n_tumour = int(np.count_nonzero(anat.tumour))
-        untumoured = int(np.count_nonzero(anat.liver)) - n_tumour
-        if filled - n_tumour > _FILL_WARN_FRACTION * max(untumoured, 1):
+        # Tumour voxels cut out of a segment map take the nearest segment. Other liver voxels
+        # without a segment are filled the same way only when they are a thin rim (<= 2% of
+        # the parenchyma, e.g. a liver mask slightly larger than the segment map); otherwise
+        # they stay unassigned (never resected by an anatomic plan) and a warning says so.
+        parenchyma = anat.liver & ~anat.tumour
+        gaps = int(np.count_nonzero(parenchyma & (anat.segments == 0)))
+        n_par = int(np.count_nonzero(parenchyma))
+        fill_all = gaps <= _FILL_WARN_FRACTION * max(n_par, 1)
+        fill_unassigned_segments(
+            anat.segments, anat.liver if fill_all else anat.tumour, grid, [b for b in boxes if b is not None]
+        )
+        if gaps and fill_all:
             anat.warnings.append(
-                f"{filled - n_tumour} liver voxels outside tumours had no segment label; each was given "
-                "the nearest segment."
+                f"{gaps * grid.voxel_volume_ml:.1f} mL of liver outside tumours had no segment label; "
+                "each voxel was given the nearest segment."
+            )
+        elif gaps:
+            unassigned_ml = gaps * grid.voxel_volume_ml
+            anat.warnings.append(
+                f"{unassigned_ml:.1f} mL of liver ({100.0 * gaps / n_par:.0f}%) has no segment label: it is "
+                "counted in the liver but in no segment, and no anatomic resection removes it."
             )
     say("volumes")
     vv = grid.voxel_volume_ml
@@ -249,6 +267,7 @@ def run_volumetry(
             "crop_shape": list(anat.liver.shape),
         },
         segments_functional_ml=seg_func,
+        unassigned_ml=unassigned_ml,
     )
     if figures_dir is not None:
         say("figures")
