@@ -167,3 +167,41 @@ def test_volumetry_job_viewer_and_resection(tmp_path, demo_case, phantom_files):
     assert (png[..., 3] > 0).any()
     assert a.get(f"/api/cases/{pk}/audit").json()["entries"][-1]["action"] == "plan_resection"
     app.state.engine.dispose()
+
+
+def _dicom_series(n: int) -> dict[str, bytes]:
+    """``n`` CT slices made from pydicom's CT_small.dcm, stacked 2.5 mm apart."""
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.data import get_testdata_file
+    from pydicom.uid import generate_uid
+
+    src = get_testdata_file("CT_small.dcm")
+    series = generate_uid()
+    out = {}
+    for i in range(n):
+        ds = pydicom.dcmread(src)
+        ds.SeriesInstanceUID = series
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.InstanceNumber = i + 1
+        x, y, z = (float(v) for v in ds.ImagePositionPatient)
+        ds.ImagePositionPatient = [x, y, z + 2.5 * i]
+        ds.SliceLocation = z + 2.5 * i
+        buf = io.BytesIO()
+        ds.save_as(buf)
+        out[f"series/IM{i:04d}"] = buf.getvalue()
+    return out
+
+
+def test_dicom_zip_upload(case_client):
+    app, a, pk = case_client
+    members = _dicom_series(4)
+    members["series/README.txt"] = b"exported by PACS"  # non-DICOM members are skipped
+    r = _upload(a, pk, _zip(members), "ct-series.zip", role="ct")
+    assert r.status_code == 201, r.text
+    assert r.json()["image"]["kind"] == "dicom_zip"
+    stored = list((app.state.settings.data_dir / "images" / str(pk)).rglob("*.dcm"))
+    assert len(stored) == 4
+    # a single slice is not a series: the imaging library's message reaches the user
+    r = _upload(a, pk, _zip(_dicom_series(1)), "one-slice.zip", role="ct")
+    assert r.status_code == 422 and "at least 2 slices" in r.json()["detail"]

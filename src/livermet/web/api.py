@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -323,8 +324,7 @@ async def api_upload_image(pk: int, request: Request,
     rel = Path("images") / str(pk) / uuid.uuid4().hex
     folder = Path(s.data_dir) / rel
     target = folder / name
-    try:
-        size, digest = await uploads.receive_to_file(request.stream(), target, limit)
+    def check_and_unpack() -> Path:  # file work off the event loop
         uploads.check_content(target, name, kind)
         stored = rel / name
         if kind == "dicom_zip":
@@ -333,7 +333,12 @@ async def api_upload_image(pk: int, request: Request,
             target.unlink()
             stored = rel / "dicom"
         imaging_jobs.check_readable(Path(s.data_dir) / stored, role)
-    except Exception:
+        return stored
+
+    try:
+        size, digest = await uploads.receive_to_file(request.stream(), target, limit)
+        stored = await run_in_threadpool(check_and_unpack)
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     for old in db.scalars(select(ImageFile).where(ImageFile.case_pk == pk, ImageFile.role == role,
