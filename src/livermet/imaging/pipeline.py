@@ -14,7 +14,14 @@ import numpy as np
 
 from livermet.imaging.anatomy import Anatomy, check_tumour_inside, load_anatomy, read_into_crop
 from livermet.imaging.errors import ImagingInputError
-from livermet.imaging.lesions import CONNECTIVITY, Lesion, axial_axis, label_lesions, measure_lesions
+from livermet.imaging.lesions import (
+    CONNECTIVITY,
+    OBLIQUE_DEGREES,
+    Lesion,
+    axial_axis,
+    label_lesions,
+    measure_lesions,
+)
 from livermet.imaging.resection import DEFAULT_MARGIN_MM, apply_resection, parse_resection
 from livermet.imaging.volumetry import fill_unassigned_segments, label_counts
 
@@ -219,10 +226,10 @@ def run_volumetry(
     lesions = measure_lesions(lesion_labels, n, grid, anat.segments, sources, boxes=boxes)
     if lesions:
         _, tilt = axial_axis(grid)
-        if tilt > 1.0:
+        if tilt > OBLIQUE_DEGREES:
             anat.warnings.append(
                 f"the image is stored {tilt:.0f} degrees oblique to the patient axial plane: lesion diameters "
-                "are measured on the stored slices."
+                "are measured in patient-axial slabs of voxel centres (an approximation of an axial reformat)."
             )
     res_dict = None
     outcome = None
