@@ -203,3 +203,12 @@ def test_fast_nifti_reader_agrees_with_nibabel(tmp_path, form):
     ref = nib.load(str(path))
     assert np.array_equal(np.asarray(got.array), np.asanyarray(ref.dataobj))
     assert np.allclose(got.grid.affine_ras, ref.affine, atol=1e-5)
+
+
+def test_label_set_disagreeing_with_the_file_is_reported(totalseg_example, tmp_path):
+    """A TotalSegmentator v1-style mapping (9 = portal vein) on a v2 map (9 = adrenal gland)."""
+    ls = tmp_path / "v1.json"
+    ls.write_text(json.dumps({"5": "liver", "9": "portal_vein"}))
+    res = run_volumetry(labels=totalseg_example / "example_seg.nii.gz", labelset=ls)
+    assert any("value 9 is 'adrenal_gland_left'" in w for w in res.warnings)
+    assert res.to_dict()["liver_ml"] == pytest.approx(1043.1, abs=0.05)

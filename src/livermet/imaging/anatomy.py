@@ -377,6 +377,15 @@ def load_anatomy(
         ref = ref or images[0].grid
         for img in images:
             mp = mapping if mapping is not None else _names_mapping(img.names)
+            if mapping is not None and img.names:
+                # the file names its labels: say so when the chosen label set disagrees
+                for value, role in mapping.items():
+                    name = img.names.get(value)
+                    if name is not None and labelsets.normalise_role(name) != role:
+                        warnings.append(
+                            f"labels: value {value} is '{name}' in the file but '{role}' in label set "
+                            f"{labelset}; the label set was followed."
+                        )
             if not mp:
                 raise ImagingInputError(
                     "labelset",
