@@ -137,7 +137,7 @@ def _fast_nifti(path: Path) -> tuple[np.ndarray, Grid, dict[int, str]] | None:
             break
     else:
         return None
-    if raw[344:347] not in (b"n+1", b"ni1") or raw[344:347] == b"ni1":
+    if raw[344:347] != b"n+1":
         return None  # single-file NIfTI-1 only
     dim = struct.unpack(end + "8h", raw[40:56])
     datatype = struct.unpack(end + "h", raw[70:72])[0]
@@ -148,6 +148,8 @@ def _fast_nifti(path: Path) -> tuple[np.ndarray, Grid, dict[int, str]] | None:
     quat = struct.unpack(end + "6f", raw[256:280])
     srow = struct.unpack(end + "12f", raw[280:328])
     ndim = dim[0]
+    if vox_offset < 352:
+        return None
     if not 3 <= ndim <= 7 or any(v != 1 for v in dim[4 : ndim + 1]) or datatype not in _NIFTI_DTYPES:
         return None
     if not (slope == 0 or np.isnan(slope) or (slope == 1 and inter == 0)):
