@@ -173,3 +173,21 @@ def test_no_patient_data_in_logs(tmp_path, demo_case, caplog):
     assert name not in logged and "Quixotefield" not in logged and mrn not in logged
     assert "1961-02-03" not in logged
     app.state.engine.dispose()
+
+
+def test_import_form_with_a_file(admin, demo_case):
+    a = admin
+    page = a.get("/").text
+    doc = dict(demo_case, id="from-file")
+    r = a.http.post("/cases/import", data={"csrf_token": _csrf(page), "kind": "json"},
+                    files={"file": ("case.json", json.dumps(doc).encode(), "application/json")})
+    assert r.status_code == 303
+    assert a.get(r.headers["location"]).status_code == 200
+    assert a.get("/api/cases", params={"q": "from-file"}).json()["cases"][0]["case_id"] == "from-file"
+    r = a.http.post("/cases/import", data={"csrf_token": _csrf(page), "kind": "json", "document": "[1, 2]"})
+    assert r.status_code == 422 and "not a JSON object" in r.text
+    # the report may not run scripts or fetch anything
+    pk = a.get("/api/cases", params={"q": "from-file"}).json()["cases"][0]["pk"]
+    if a.get(f"/api/cases/{pk}/report.html").status_code == 200:
+        csp = a.get(f"/api/cases/{pk}/report.html").headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src" not in csp

@@ -36,6 +36,7 @@ def make_settings(data_dir: Path, db_url: str | None = None, **kw):
     from livermet.web.settings import Settings
 
     kw.setdefault("start_worker", False)
+    kw.setdefault("job_processes", 0)  # jobs run in-process here; the browser test runs the real server
     return Settings(data_dir=data_dir, database_url=db_url, admin_password=PASSWORD, **kw)
 
 

@@ -70,6 +70,8 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
             app.state.jobs.start()
         yield
         app.state.jobs.stop()
+        if app.state.job_pool is not None:
+            app.state.job_pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="livermet", version=__version__, lifespan=lifespan,
                   description="The liver-metastasis MDT: cases, imaging, assessments, reports. "
@@ -80,6 +82,13 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
     app.state.sessionmaker = Session
     app.state.jobs = JobQueue(Session, app.state, HANDLERS)
     app.state.assessments = library.AssessmentCache()
+    app.state.job_pool = None
+    if settings.job_processes > 0:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        app.state.job_pool = ProcessPoolExecutor(max_workers=settings.job_processes,
+                                                 mp_context=multiprocessing.get_context("spawn"))
 
     app.add_middleware(AccessLogAndHeaders)
 
@@ -109,6 +118,9 @@ _CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsaf
         "script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
 
 
+_REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; frame-ancestors 'none'"
+
+
 class AccessLogAndHeaders:
     """Pure ASGI middleware: an access log line per request with the route *template* only
     (e.g. /api/cases/{pk}: no query string, no identifiers, no patient data), and security
@@ -133,8 +145,8 @@ class AccessLogAndHeaders:
                 h.setdefault("X-Content-Type-Options", "nosniff")
                 h.setdefault("X-Frame-Options", "DENY")
                 h.setdefault("Referrer-Policy", "same-origin")
-                if not path.endswith("/report.html"):  # the report is self-contained with inline styles
-                    h.setdefault("Content-Security-Policy", _CSP)
+                # the report is one self-contained file: inline styles and data: images, nothing else
+                h.setdefault("Content-Security-Policy", _REPORT_CSP if path.endswith("/report.html") else _CSP)
                 if path.startswith(("/api/", "/cases", "/admin")) and "/viewer/ct/" not in path:
                     h.setdefault("Cache-Control", "no-store")
             await send(message)

@@ -94,14 +94,12 @@ def volumetry_job(ctx) -> dict:
     ctx.progress(0.1, "reading images and measuring")
     block = imaging_block(settings.data_dir, imgs)
     data["imaging"] = dict(data.get("imaging") or {}, **block)
-    filled, vol = library.volumetry_for_case(data)
-    ctx.progress(0.6, "preparing the viewer")
-    note = ""
-    try:
-        _build_viewer(settings.data_dir, ctx.case_pk, imgs)
-    except Exception as exc:
-        note = f"the viewer could not be prepared ({type(exc).__name__}: {exc})"
-        log.warning("viewer preparation failed: %s", type(exc).__name__)
+    image_rows = [{"role": i.role, "path": i.path, "labelset": i.labelset} for i in imgs]
+    pool = getattr(ctx.env, "job_pool", None)
+    if pool is not None:  # measured in a separate process: the web server stays responsive
+        filled, vol, note = pool.submit(compute, data, str(settings.data_dir), ctx.case_pk, image_rows).result()
+    else:
+        filled, vol, note = compute(data, str(settings.data_dir), ctx.case_pk, image_rows)
     ctx.progress(0.9, "saving the results in the case")
     actor = services.Actor(creator.id if creator else None,
                            (creator.username if creator else "system") + " (volumetry job)", "system")
@@ -173,6 +171,19 @@ def _paint_order(role: str | None) -> int:
     if role == "tumour":
         return 3
     return 2
+
+
+def compute(data: dict, data_dir: str, pk: int, image_rows: list[dict]) -> tuple[dict, dict, str]:
+    """Volumetry (imaging library) and the viewer's arrays; runs in the job process."""
+    from types import SimpleNamespace
+
+    filled, vol = library.volumetry_for_case(data)
+    note = ""
+    try:
+        _build_viewer(data_dir, pk, [SimpleNamespace(**r) for r in image_rows])
+    except Exception as exc:  # the numbers matter more than the picture
+        note = f"the viewer could not be prepared ({type(exc).__name__}: {exc})"
+    return filled, vol, note
 
 
 HANDLERS = {"volumetry": volumetry_job}

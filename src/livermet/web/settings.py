@@ -36,6 +36,7 @@ class Settings:
     lockout_minutes: float = 15.0
     session_hours: float = 12.0
     start_worker: bool = True
+    job_processes: int = 1  # volumetry in a separate process (0: in the worker thread)
     cookie_secure: bool | None = None  # None: secure in production
     extra: dict = field(default_factory=dict)
 

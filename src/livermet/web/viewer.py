@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -50,7 +51,7 @@ def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
     if ct is not None:
         arr, spacing = canonical(ct[0], ct[1])
         arr = np.clip(arr, -1024, 3071).astype(np.int16)
-        np.save(viewer_dir / "ct.npy", arr)
+        _save(viewer_dir / "ct.npy", arr)
         shape, meta["spacing_mm"] = arr.shape, spacing
         meta["has_ct"] = True
     if roles is not None:
@@ -61,7 +62,7 @@ def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
             (viewer_dir / "ct.npy").unlink(missing_ok=True)
             meta["has_ct"] = False
         shape, meta["spacing_mm"] = arr.shape, spacing
-        np.save(viewer_dir / "roles.npy", arr)
+        _save(viewer_dir / "roles.npy", arr)
         present = set(np.unique(arr).tolist())
         if present & set(range(1, 10)):
             meta["layers"].append("liver")
@@ -85,9 +86,18 @@ def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
         meta["first_slice"] = int((ks[0] + ks[-1]) // 2) if ks.size else int(shape[0] // 2)
     else:
         meta["first_slice"] = int(shape[0] // 2)
-    (viewer_dir / "meta.json").write_text(json.dumps(meta))
+    tmp = viewer_dir / "meta.json.tmp"
+    tmp.write_text(json.dumps(meta))
+    os.replace(tmp, viewer_dir / "meta.json")
     _CACHE.clear_dir(viewer_dir)
     return meta
+
+
+def _save(path: Path, arr: np.ndarray) -> None:
+    """Write then rename: readers holding the old file mapped keep a valid (old) copy."""
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, arr)
+    os.replace(tmp, path)
 
 
 class _ArrayCache:
@@ -97,13 +107,15 @@ class _ArrayCache:
         self._size = size
 
     def get(self, path: Path) -> np.ndarray | None:
-        key = str(path)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        key = (str(path), st.st_ino, st.st_mtime_ns)  # a rebuilt file (another process) is reloaded
         with self._lock:
             if key in self._d:
                 self._d.move_to_end(key)
                 return self._d[key]
-        if not path.exists():
-            return None
         arr = np.load(path, mmap_mode="r")
         with self._lock:
             self._d[key] = arr
@@ -113,7 +125,7 @@ class _ArrayCache:
 
     def clear_dir(self, d: Path) -> None:
         with self._lock:
-            for k in [k for k in self._d if k.startswith(str(d))]:
+            for k in [k for k in self._d if k[0].startswith(str(d))]:
                 del self._d[k]
 
 
