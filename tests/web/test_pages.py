@@ -191,3 +191,26 @@ def test_import_form_with_a_file(admin, demo_case):
     if a.get(f"/api/cases/{pk}/report.html").status_code == 200:
         csp = a.get(f"/api/cases/{pk}/report.html").headers["content-security-policy"]
         assert "default-src 'none'" in csp and "script-src" not in csp
+
+
+def test_crash_logs_no_patient_data(tmp_path, demo_case, caplog, monkeypatch):
+    from livermet.web import library
+
+    name = "Philomena Crashworth"
+    app = make_app(tmp_path / "d")
+    a = Client(app, "admin")
+    d = copy.deepcopy(demo_case)
+    d["patient"]["name"] = name
+    pk = a.post("/api/cases", json={"data": d}).json()["pk"]
+
+    def boom(data):
+        raise RuntimeError(f"cannot assess {data['patient']['name']}")
+
+    monkeypatch.setattr(library, "assess", boom)
+    caplog.set_level(logging.DEBUG)
+    r = a.get(f"/api/cases/{pk}/assessment")
+    assert r.status_code == 500 and "reference" in r.json()["detail"] and name not in r.text
+    server = [x for x in caplog.records if not x.name.startswith(("httpx", "httpcore"))]
+    assert any("RuntimeError" in x.getMessage() for x in server)
+    assert not any(name in (x.getMessage() + str(x.exc_text)) for x in server)
+    app.state.engine.dispose()

@@ -27,7 +27,7 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir",
                                             help="Folder for the SQLite database and uploaded images "
-                                                 "[default: ./livermet-data or LIVERMET_DATA_DIR]."),
+                                                 "(default ./livermet-data, or LIVERMET_DATA_DIR)."),
     workers_jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Run the background job worker."),
     workers: int = typer.Option(1, "--workers", min=1, max=64,
                                 help="Server processes (more use more CPU cores; each runs the job worker)."),
@@ -47,6 +47,7 @@ def serve(
 
     settings = _settings(data_dir, start_worker=workers_jobs)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         app = create_app(settings)
     except SettingsError as exc:

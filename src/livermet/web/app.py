@@ -3,6 +3,7 @@ opens the database, runs the migrations, creates the first admin and wires the r
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -151,8 +152,28 @@ class AccessLogAndHeaders:
                     h.setdefault("Cache-Control", "no-store")
             await send(message)
 
+        started = [False]
+
+        async def send_tracking(message):
+            if message["type"] == "http.response.start":
+                started[0] = True
+            await send_wrapper(message)
+
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            # Logged by type and place only, and not re-raised to the server (uvicorn would log
+            # the traceback, whose messages can quote case data).
+            ref = f"{int(time.time() * 1000) % 10**9:09d}"
+            log.error("unhandled %s at %s (ref %s)", type(exc).__name__, _where(exc), ref)
+            status[0] = 500
+            if not started[0]:
+                body = json.dumps({"detail": f"Internal error ({type(exc).__name__}); reference {ref}. "
+                                             "The administrator can find it in the server log."}).encode()
+                await send_wrapper({"type": "http.response.start", "status": 500,
+                                    "headers": [(b"content-type", b"application/json"),
+                                                (b"content-length", str(len(body)).encode())]})
+                await send_wrapper({"type": "http.response.body", "body": body})
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or ("/static" if path.startswith("/static/") else "?")
@@ -188,19 +209,14 @@ def _exception_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "The request is not valid: " +
                              "; ".join(f"{e['path']}: {e['message']}" for e in errors), "errors": errors}, 422)
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception):
-        ref = f"{int(time.time() * 1000) % 10**9:09d}"
-        # Type and place only: exception messages can quote case data.
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        where = f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
-        log.error("unhandled %s at %s (ref %s)", type(exc).__name__, where, ref)
-        return JSONResponse({"detail": f"Internal error ({type(exc).__name__}); reference {ref}. "
-                                       "The administrator can find it in the server log."}, 500)
-
     _ = HTTPException  # FastAPI's own handler renders HTTPException as {"detail": ...}
+
+
+def _where(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
 
 
 def _quote(path: str) -> str:
