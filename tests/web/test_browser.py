@@ -64,7 +64,8 @@ def test_case_from_upload_to_report(server, chromium_path, phantom_files, tmp_pa
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
         page.set_default_timeout(30_000)
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -167,6 +168,14 @@ def test_case_from_upload_to_report(server, chromium_path, phantom_files, tmp_pa
         assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5000
         resp = page.request.get(url + f"/api/cases/{pk}/report.html")
         assert resp.ok and "browser-001" in resp.text()
+        report = context.new_page()  # same session; the report under its own strict CSP
+        blocked: list[str] = []
+        report.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+        report.goto(url + f"/api/cases/{pk}/report.html")
+        assert report.locator("img, svg").count() >= 1
+        report.screenshot(path=str(ARTIFACTS / "04b-report.png"), full_page=True)
+        report.close()
+        assert not blocked, blocked
 
         # the meeting: attendees and the missing members of the minimum team
         page.click(".tabs a[href$=meeting]")
