@@ -115,8 +115,14 @@ def test_results_report_meeting(admin, demo_case):
     assert demo_case["id"] in html.text
     pdf = a.get(f"/api/cases/{pk}/report.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    named = a.get(f"/api/cases/{pk}/report.html").text
+    a.put(f"/api/cases/{pk}", json={"version": 1, "data": dict(demo_case, patient=dict(
+        demo_case["patient"], name="Hieronymus Namewell"))})
+    assert "Namewell" in a.get(f"/api/cases/{pk}/report.html").text
+    deid = a.get(f"/api/cases/{pk}/report.html", params={"deidentify": "true"}).text
+    assert "Namewell" not in deid and demo_case["id"] not in deid and named
 
-    r = a.put(f"/api/cases/{pk}/mdt", json={"version": 1, "date": "2026-12-01", "decision": "Resection",
+    r = a.put(f"/api/cases/{pk}/mdt", json={"version": 2, "date": "2026-12-01", "decision": "Resection",
                                             "attendees": [{"name": "Dr H", "role": "hepatobiliary_surgeon"},
                                                           {"name": "Dr R", "role": "radiologist"}],
                                             "follow_up": "CT in 3 months"})

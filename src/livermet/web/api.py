@@ -256,22 +256,27 @@ def api_choose_resection(pk: int, body: ResectionBody, request: Request,
 
 
 @router.get("/cases/{pk}/report.html", tags=["results"], response_class=HTMLResponse)
-def api_report_html(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+def api_report_html(pk: int, deidentify: bool = False, p: Principal = Depends(require("read")),
+                    db: Session = Depends(get_db)):
+    """The MDT report as one self-contained HTML file (``deidentify=true``: no names,
+    identifiers or birth dates; dates shifted)."""
     from livermet.web.imaging_jobs import latest_volumetry
 
     row = services.get_case(db, pk)
-    html = library.report_html(row.data, volumetry=latest_volumetry(db, pk))
+    html = library.report_html(row.data, volumetry=latest_volumetry(db, pk), deidentify=deidentify)
     if isinstance(html, bytes):
         html = html.decode()
     return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="report-{pk}.html"'})
 
 
 @router.get("/cases/{pk}/report.pdf", tags=["results"])
-def api_report_pdf(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+def api_report_pdf(pk: int, deidentify: bool = False, p: Principal = Depends(require("read")),
+                   db: Session = Depends(get_db)):
+    """The same report as PDF."""
     from livermet.web.imaging_jobs import latest_volumetry
 
     row = services.get_case(db, pk)
-    pdf = library.report_pdf(row.data, volumetry=latest_volumetry(db, pk))
+    pdf = library.report_pdf(row.data, volumetry=latest_volumetry(db, pk), deidentify=deidentify)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="report-{pk}.pdf"'})
 
