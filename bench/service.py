@@ -98,6 +98,8 @@ async def client_loop(url: str, pks: list[int], begin: asyncio.Event, stop: list
         counts["logged_in"] += 1
         h = {"X-CSRF-Token": csrf}
         await begin.wait()
+        if think_ms:  # users do not all click at the same instant
+            await asyncio.sleep(rng.uniform(0, 2 * think_ms) / 1000)
         while time.perf_counter() < stop[0]:
             kind = rng.choice(kinds)
             pk = rng.choice(pks)
