@@ -166,6 +166,10 @@ def test_volumetry_job_viewer_and_resection(tmp_path, demo_case, phantom_files):
     png = np.asarray(Image.open(io.BytesIO(a.get(f"/api/cases/{pk}/viewer/overlay/{k}.png?layers=resection").content)))
     assert (png[..., 3] > 0).any()
     assert a.get(f"/api/cases/{pk}/audit").json()["entries"][-1]["action"] == "plan_resection"
+    # the report shows the case's own images (an axial slice with the overlays), not a schematic
+    report = a.get(f"/api/cases/{pk}/report.html")
+    if report.status_code == 200:
+        assert "axial CT slice" in report.text and "data:image/png;base64," in report.text
     app.state.engine.dispose()
 
 

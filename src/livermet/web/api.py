@@ -255,28 +255,39 @@ def api_choose_resection(pk: int, body: ResectionBody, request: Request,
             "assessment": request.app.state.assessments.get(row.id, row.version, row.data)}
 
 
+def _report_figures(request: Request, row) -> dict | None:
+    """The case's images as a report figure (display only), when it has any."""
+    segs = library.resection_segments((row.data.get("volumetry") or {}).get("planned_resection"))
+    png = viewer.report_figure(_viewer_dir(request, row.id), segs)
+    if png is None:
+        return None
+    return {"axial_CT_slice_with_Couinaud_segments,_tumours_and_the_planned_resection.png": png}
+
+
 @router.get("/cases/{pk}/report.html", tags=["results"], response_class=HTMLResponse)
-def api_report_html(pk: int, deidentify: bool = False, p: Principal = Depends(require("read")),
+def api_report_html(pk: int, request: Request, deidentify: bool = False, p: Principal = Depends(require("read")),
                     db: Session = Depends(get_db)):
     """The MDT report as one self-contained HTML file (``deidentify=true``: no names,
     identifiers or birth dates; dates shifted)."""
     from livermet.web.imaging_jobs import latest_volumetry
 
     row = services.get_case(db, pk)
-    html = library.report_html(row.data, volumetry=latest_volumetry(db, pk), deidentify=deidentify)
+    html = library.report_html(row.data, volumetry=latest_volumetry(db, pk), deidentify=deidentify,
+                               figures=_report_figures(request, row))
     if isinstance(html, bytes):
         html = html.decode()
     return HTMLResponse(html, headers={"Content-Disposition": f'inline; filename="report-{pk}.html"'})
 
 
 @router.get("/cases/{pk}/report.pdf", tags=["results"])
-def api_report_pdf(pk: int, deidentify: bool = False, p: Principal = Depends(require("read")),
+def api_report_pdf(pk: int, request: Request, deidentify: bool = False, p: Principal = Depends(require("read")),
                    db: Session = Depends(get_db)):
     """The same report as PDF."""
     from livermet.web.imaging_jobs import latest_volumetry
 
     row = services.get_case(db, pk)
-    pdf = library.report_pdf(row.data, volumetry=latest_volumetry(db, pk), deidentify=deidentify)
+    pdf = library.report_pdf(row.data, volumetry=latest_volumetry(db, pk), deidentify=deidentify,
+                             figures=_report_figures(request, row))
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="report-{pk}.pdf"'})
 

@@ -188,3 +188,31 @@ def overlay_slice_png(viewer_dir: Path, k: int, layers: set[str], alpha: int = 1
 
 def _clamp(k: int, n: int) -> int:
     return max(0, min(int(k), n - 1))
+
+
+def report_figure(viewer_dir: Path, resection_segments: tuple[int, ...] = ()) -> bytes | None:
+    """An axial slice for the report: CT (liver window) with segments, tumours and the
+    planned resection drawn over it, at the slice with the most tumour (else mid-liver)."""
+    from PIL import Image
+
+    meta = read_meta(viewer_dir)
+    roles = _CACHE.get(viewer_dir / "roles.npy")
+    if meta is None or roles is None:
+        return None
+    tumour_per_slice = np.asarray((np.asarray(roles) == 10).sum(axis=(1, 2)))
+    k = int(np.argmax(tumour_per_slice)) if tumour_per_slice.any() else int(meta["first_slice"])
+    ny, nx = roles.shape[1:]
+    if meta.get("has_ct"):
+        w, lv = PRESETS["liver"]
+        base = Image.open(io.BytesIO(ct_slice_png(viewer_dir, k, w, lv))).convert("RGBA")
+    else:
+        base = Image.new("RGBA", (nx, ny), (0, 0, 0, 255))
+    layers = {"segments", "tumour"} | ({"resection"} if resection_segments else set())
+    over = Image.open(io.BytesIO(overlay_slice_png(viewer_dir, k, layers, resection_segments=resection_segments)))
+    img = Image.alpha_composite(base, over).convert("RGB")
+    dz, dy, dx = meta["spacing_mm"]
+    scale = 600 / max(nx * dx, ny * dy)
+    img = img.resize((max(1, round(nx * dx * scale)), max(1, round(ny * dy * scale))), Image.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
