@@ -20,7 +20,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def runner() -> CliRunner:
+def runner(monkeypatch) -> CliRunner:
+    # The Rich console is created once per process; under pytest-xdist its width depends on
+    # whichever test created it. Fix it so wrapped text does not depend on test order.
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.out, "width", 100)
     return CliRunner()
 
 

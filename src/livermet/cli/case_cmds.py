@@ -44,7 +44,9 @@ def _problem_table(problems: list[Any], title: str | None = None) -> Any:
     table = Table(title=title, width=_width(), show_lines=False, header_style="bold",
                   title_justify="left")
     table.add_column("", width=1, no_wrap=True)
-    table.add_column("Field", ratio=3, overflow="fold")
+    # A field path is what the user searches for in their file: never split it.
+    longest = max((len(p.path or "(case)") for p in problems), default=8)
+    table.add_column("Field", no_wrap=True, min_width=min(longest, 44), overflow="fold")
     table.add_column("Value", ratio=2, overflow="fold")
     table.add_column("Problem, expected, hint", ratio=6, overflow="fold")
     for p in problems:
