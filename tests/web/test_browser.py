@@ -153,7 +153,7 @@ def test_case_from_upload_to_report(server, chromium_path, phantom_files, tmp_pa
         assert page.locator("article[data-code=resection] .reasons li").count() >= 1
         remnant_before = page.inner_text("#remnant-ml")
         page.fill("#resection-select", "right_hepatectomy")
-        with page.expect_navigation():  # the page shows the new remnant, then reloads the options
+        with page.expect_navigation(timeout=90_000):  # a job measures the new remnant, then the page reloads
             page.click("#resection-form button[type=submit]")
         page.wait_for_selector("#options article.option")
         assert page.inner_text("#remnant-ml") != remnant_before

@@ -154,18 +154,28 @@ def test_volumetry_job_viewer_and_resection(tmp_path, demo_case, phantom_files):
     for url in (f"viewer/overlay/{k}.png?layers=liver,segments,tumour", f"viewer/ct/{k}.png"):
         assert a.get(f"/api/cases/{pk}/{url}").content == a.get(f"/api/cases/{pk2}/{url}").content
 
-    # plan another resection: the remnant changes, and the overlay shows the new plan
+    # plan another resection: a job measures the new remnant; the overlay shows the new plan
     before = a.get(f"/api/cases/{pk}").json()
     r = a.post(f"/api/cases/{pk}/resection", json={"version": before["version"],
                                                    "planned_resection": "right_hepatectomy"})
     assert r.status_code == 200, r.text
-    after = r.json()
-    rem = after["case"]["data"]["volumetry"]["remnant_ml"]
-    assert rem != before["data"]["volumetry"]["remnant_ml"]
-    assert rem == pytest.approx(after["volumetry"]["resection"]["remnant_ml"])
+    assert r.json()["job"]["status"] == "queued"
+    assert r.json()["case"]["data"]["volumetry"]["remnant_ml"] is None  # never a stale remnant
+    assert app.state.jobs.run_pending() == 1
+    job = a.get(f"/api/jobs/{r.json()['job']['id']}").json()
+    assert job["status"] == "done"
+    after = a.get(f"/api/cases/{pk}").json()
+    rem = after["data"]["volumetry"]["remnant_ml"]
+    assert after["data"]["volumetry"]["planned_resection"] == "right_hepatectomy"
+    assert rem is not None and rem != before["data"]["volumetry"]["remnant_ml"]
+    assert rem == pytest.approx(job["result"]["volumetry"]["resection"]["remnant_ml"])
+    # segments 5-8 removed: the remnant is the functional volume of segments 1-4 (imaging library)
+    seg = job["result"]["volumetry"]["segments_functional_ml"] or job["result"]["volumetry"]["segments_ml"]
+    assert rem == pytest.approx(sum(seg[str(n)] for n in (1, 2, 3, 4)), rel=0.01)
     png = np.asarray(Image.open(io.BytesIO(a.get(f"/api/cases/{pk}/viewer/overlay/{k}.png?layers=resection").content)))
     assert (png[..., 3] > 0).any()
-    assert a.get(f"/api/cases/{pk}/audit").json()["entries"][-1]["action"] == "plan_resection"
+    assert [e["action"] for e in a.get(f"/api/cases/{pk}/audit").json()["entries"]][-2:] == \
+        ["plan_resection", "volumetry"]
     # the report shows the case's own images (an axial slice with the overlays), not a schematic
     report = a.get(f"/api/cases/{pk}/report.html")
     if report.status_code == 200:

@@ -239,20 +239,22 @@ def api_assessment(pk: int, request: Request, p: Principal = Depends(require("re
 @router.post("/cases/{pk}/resection", tags=["results"])
 def api_choose_resection(pk: int, body: ResectionBody, request: Request,
                          p: Principal = Depends(require("edit")), db: Session = Depends(get_db)):
-    """Plan another resection: stores it in the case (audited), recomputes the remnant from
-    the stored images when there are any, and returns the new assessment."""
+    """Plan another resection. Stored in the case (audited); when the case has images, its
+    remnant is cleared and a volumetry job recomputes it (poll ``job``); otherwise the
+    typed-in volumes stay and the new assessment is returned at once."""
     from livermet.web import imaging_jobs
 
     row = services.get_case(db, pk)
     data = json.loads(json.dumps(row.data))
-    data.setdefault("volumetry", {})
-    data["volumetry"] = dict(data.get("volumetry") or {}, planned_resection=body.planned_resection)
-    volumetry = None
-    if imaging_jobs.case_has_images(db, pk):
-        data, volumetry = imaging_jobs.recompute_resection(request.app.state, db, pk, data)
+    vol = dict(data.get("volumetry") or {}, planned_resection=body.planned_resection)
+    with_images = imaging_jobs.case_has_images(db, pk)
+    if with_images:
+        vol["remnant_ml"] = None  # measured again for the new plan by the job
+    data["volumetry"] = vol
     row, problems = services.update_case(db, p.actor, pk, body.version, data=data, action="plan_resection")
-    return {"case": case_out(row, problems), "volumetry": volumetry,
-            "assessment": request.app.state.assessments.get(row.id, row.version, row.data)}
+    job = request.app.state.jobs.enqueue(db, "volumetry", pk, {}, p.user_id) if with_images else None
+    return {"case": case_out(row, problems), "job": job_out(job) if job else None,
+            "assessment": None if job else request.app.state.assessments.get(row.id, row.version, row.data)}
 
 
 def _report_figures(request: Request, row) -> dict | None:

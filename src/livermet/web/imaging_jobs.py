@@ -68,19 +68,6 @@ def check_readable(path: Path, role: str) -> None:
                                   f"expected {uploads.ACCEPTED}.") from None
 
 
-def recompute_resection(state, db: Session, pk: int, data: dict) -> tuple[dict, dict]:
-    """Volumetry again with the case's (new) planned resection, from the stored images.
-    Returns (case data with the new volumetry, volumetry result)."""
-    imgs = current_images(db, pk)
-    block = imaging_block(state.settings.data_dir, imgs)
-    d = dict(data, imaging=dict(data.get("imaging") or {}, **block))
-    new, vol = library.volumetry_for_case(d)
-    new["imaging"] = data.get("imaging")
-    if new["imaging"] is None:
-        del new["imaging"]
-    return new, vol
-
-
 def volumetry_job(ctx) -> dict:
     """Job handler: volumetry of a case's stored images; results into the case (audited)."""
     settings = ctx.env.settings

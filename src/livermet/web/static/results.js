@@ -13,19 +13,19 @@ document.addEventListener("DOMContentLoaded", () => {
       const res = await livermet.api("POST", `/api/cases/${box.dataset.pk}/resection`,
         { version: Number(box.dataset.version), planned_resection: name });
       box.dataset.version = res.case.version;
-      const v = res.case.data.volumetry || {};
-      document.getElementById("remnant-ml").textContent = (v.remnant_ml ?? "—") + " mL";
-      document.getElementById("planned-resection").textContent = v.planned_resection || "—";
-      const s = (res.assessment && res.assessment.scores || {}).sflr;
-      const cell = document.getElementById("sflr-value");
-      if (s && cell) cell.textContent = `${s.value}${s.unit ? " " + s.unit : ""} — ${s.category || ""}`;
-      if (res.volumetry && res.volumetry.resection) {
-        const r = res.volumetry.resection;
-        const c = document.getElementById("sflr-imaging");
-        if (c) c.textContent = `${r.sflr_measured_percent} %` + (r.adequate == null ? "" : (r.adequate ? " — adequate" : " — inadequate"));
+      document.getElementById("planned-resection").textContent = name;
+      if (res.job) {  // the remnant is measured again on the images, in the background
+        document.getElementById("remnant-ml").textContent = "measuring…";
+        let job = res.job;
+        while (job.status === "queued" || job.status === "running") {
+          status.textContent = `volumetry ${job.status}…`;
+          await new Promise((r) => setTimeout(r, 500));
+          job = await livermet.api("GET", `/api/jobs/${job.id}`);
+        }
+        if (job.status !== "done") throw new Error(job.message || "the volumetry job failed");
       }
-      status.textContent = "updated (the options below are refreshed on reload)";
-      setTimeout(() => window.location.reload(), 600);
+      status.textContent = "updated";
+      window.location.reload();
     } catch (e) {
       status.textContent = "not changed: " + e.message;
       status.className = "error";
