@@ -219,3 +219,32 @@ def test_dicom_zip_upload(case_client):
     # a single slice is not a series: the imaging library's message reaches the user
     r = _upload(a, pk, _zip(_dicom_series(1)), "one-slice.zip", role="ct")
     assert r.status_code == 422 and "at least 2 slices" in r.json()["detail"]
+
+
+def test_nifti_decompression_bomb_refused(case_client):
+    import nibabel as nib
+
+    app, a, pk = case_client  # limit: 20 MB decompressed
+    hdr = nib.Nifti1Header()
+    hdr.set_data_shape((2048, 2048, 2048))
+    hdr.set_data_dtype(np.int16)
+    raw = hdr.binaryblock + b"\0" * 4 + b"\0" * 1_000_000  # the rest would be zeros: tiny when gzipped
+    r = _upload(a, pk, gzip.compress(raw), "huge.nii.gz")
+    assert r.status_code == 413
+    assert "declares an image of 17180 MB" in r.json()["detail"]
+
+
+def test_failed_job_says_why_and_changes_nothing(tmp_path, demo_case, phantom_files):
+    pytest.importorskip("livermet.imaging.pipeline")
+    app = make_app(tmp_path / "d")
+    a = Client(app, "admin")
+    pk = a.post("/api/cases", json={"data": demo_case}).json()["pk"]
+    # Couinaud labels declared as TotalSegmentator's `total` task: no liver label (5) in them
+    r = _upload(a, pk, phantom_files["tumours"].read_bytes(), "labels.nii.gz", role="labels",
+                labelset="totalsegmentator")
+    assert r.status_code == 201
+    app.state.jobs.run_pending()
+    job = a.get(f"/api/cases/{pk}/images").json()["jobs"][0]
+    assert job["status"] == "failed" and len(job["message"]) > 10
+    assert a.get(f"/api/cases/{pk}").json()["version"] == 1
+    app.state.engine.dispose()

@@ -343,7 +343,7 @@ async def api_upload_image(pk: int, request: Request,
     folder = Path(s.data_dir) / rel
     target = folder / name
     def check_and_unpack() -> Path:  # file work off the event loop
-        uploads.check_content(target, name, kind)
+        uploads.check_content(target, name, kind, max_image_bytes=int(s.max_unzipped_mb * 1e6))
         stored = rel / name
         if kind == "dicom_zip":
             uploads.safe_extract_dicom_zip(target, folder / "dicom", max_total_bytes=int(s.max_unzipped_mb * 1e6),

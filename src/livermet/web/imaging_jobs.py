@@ -79,8 +79,8 @@ def volumetry_job(ctx) -> dict:
         data = json.loads(json.dumps(row.data))
         creator = db.get(User, db.get(Job, ctx.job_id).created_by) if ctx.job_id else None
     ctx.progress(0.1, "reading images and measuring")
-    block = imaging_block(settings.data_dir, imgs)
-    data["imaging"] = dict(data.get("imaging") or {}, **block)
+    # only the files uploaded here (a path typed into an imported case is not on this server)
+    data["imaging"] = imaging_block(settings.data_dir, imgs)
     image_rows = [{"role": i.role, "path": i.path, "labelset": i.labelset} for i in imgs]
     pool = getattr(ctx.env, "job_pool", None)
     if pool is not None:  # measured in a separate process: the web server stays responsive

@@ -58,8 +58,28 @@ def _nifti_header_ok(head: bytes) -> bool:
     return False
 
 
-def check_content(path: Path, filename: str, kind: str) -> None:
-    """Look at the bytes: is this really what its name says?"""
+def nifti_declared_bytes(head: bytes) -> int | None:
+    """The image size a NIfTI-1/2 header declares (dims x bits per voxel), in bytes."""
+    for end in ("<", ">"):
+        size = struct.unpack(end + "i", head[:4])[0]
+        if size == 348:
+            dims = struct.unpack(end + "8h", head[40:56])
+            bitpix = struct.unpack(end + "h", head[72:74])[0]
+        elif size == 540:
+            bitpix = struct.unpack(end + "h", head[14:16])[0]
+            dims = struct.unpack(end + "8q", head[16:80])
+        else:
+            continue
+        n = max(0, min(int(dims[0]), 7))
+        voxels = 1
+        for d in dims[1:n + 1]:
+            voxels *= max(int(d), 1)
+        return voxels * max(int(bitpix), 1) // 8
+    return None
+
+
+def check_content(path: Path, filename: str, kind: str, max_image_bytes: int | None = None) -> None:
+    """Look at the bytes: is this really what its name says, and is its declared size sane?"""
     with open(path, "rb") as fh:
         start = fh.read(600)
     if kind == "nifti":
@@ -74,6 +94,11 @@ def check_content(path: Path, filename: str, kind: str) -> None:
         if not _nifti_header_ok(head):
             raise UploadError(f"{filename!r} is not a NIfTI image (no NIfTI-1/2 header found); "
                               f"expected {ACCEPTED}.", 415)
+        declared = nifti_declared_bytes(head)
+        if max_image_bytes is not None and declared is not None and declared > max_image_bytes:
+            raise UploadError(f"{filename!r} declares an image of {declared / 1e6:.0f} MB, more than the "
+                              f"limit of {max_image_bytes / 1e6:.0f} MB (LIVERMET_MAX_UNZIPPED_MB): refused "
+                              "as a possible decompression bomb.", 413)
     elif kind == "nrrd":
         if not start.startswith(b"NRRD"):
             raise UploadError(f"{filename!r} is not an NRRD file (it does not start with 'NRRD'); "
