@@ -7,7 +7,7 @@ import json
 import uuid
 
 import pytest
-from web_support import (DEMO, PASSWORD, PG_BASE, ROLES, Client, _pg_conninfo, add_users, make_app,
+from web_support import (DEMO, PG_BASE, ROLES, Client, _pg_conninfo, add_users, make_app,
                          postgres_reason)
 
 

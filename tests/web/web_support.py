@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from pathlib import Path
-
-import pytest
 
 
 PG_BASE = os.environ.get("LIVERMET_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
