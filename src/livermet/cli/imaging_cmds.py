@@ -38,9 +38,7 @@ def register(app: typer.Typer) -> None:
 
 def _prefetch_imports() -> None:
     try:
-        import scipy.ndimage  # noqa: F401
-
-        import livermet.calculators  # noqa: F401
+        import livermet.calculators  # noqa: F401  (scipy is no longer needed on the common path)
     except Exception:  # noqa: BLE001 - the real import later reports any problem
         pass
 
@@ -101,7 +99,7 @@ def volumetry(
 ) -> None:
     import threading
 
-    # scipy.ndimage and the calculators are needed after the label map is read: import them
+    # the calculators are needed after the label map is read: import them
     # meanwhile (gzip decompression releases the GIL), which hides most of their import time.
     threading.Thread(target=_prefetch_imports, daemon=True).start()
     from livermet.imaging.anatomy import parse_mask_specs

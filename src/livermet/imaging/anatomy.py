@@ -498,22 +498,21 @@ def check_tumour_inside(anat: Anatomy, lesion_labels: np.ndarray, n: int, boxes:
     """
     if n == 0:
         return
-    from scipy import ndimage
+    from livermet.imaging.lesions import dilate_cube, lesion_boxes
 
     parenchyma = anat.liver & ~anat.tumour
     if not parenchyma.any():
         raise ImagingInputError(
             "liver", "tumour only", "liver parenchyma besides the tumour (pass --mask liver=PATH or a liver label)"
         )
-    cube = np.ones((3, 3, 3), dtype=bool)
     if boxes is None:
-        boxes = ndimage.find_objects(lesion_labels, max_label=n)
+        boxes = lesion_boxes(lesion_labels, n)
     for i, sl in enumerate(boxes, start=1):
         if sl is None:
             continue
         box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in sl)
         comp = lesion_labels[box] == i
-        near = ndimage.binary_dilation(comp, structure=cube)
+        near = dilate_cube(comp)
         if not (near & parenchyma[box]).any():
             centre = anat.crop_grid.index_to_lps(np.argwhere(comp).mean(axis=0) + [s.start for s in box])
             raise ImagingInputError(

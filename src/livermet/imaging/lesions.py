@@ -12,6 +12,11 @@ axes give the same answer (see :func:`longest_axial_diameter_mm` for the estimat
 volume stored obliquely (slice axis more than 1 degree from the patient's S axis) the
 voxel centres are instead binned into true axial (patient z) slabs one voxel thick, and the
 diameter is measured in the patient x-y plane (:func:`oblique_axial_diameter_mm`).
+
+Components and their bounding boxes come from ``cc3d`` (connected-components-3d, Silversmith,
+seung-lab), which imports in milliseconds; ``scipy.ndimage`` (label / find_objects, the same
+26-connectivity) is the fallback when cc3d is not installed. Both give the same components
+(``tests/imaging/test_components_peer.py``).
 """
 
 from __future__ import annotations
@@ -187,6 +192,14 @@ def label_lesions(
     of them are split into connected components). Otherwise the lesions are the 26-connected
     components of the tumour.
     """
+    labels, n, sources, _ = label_lesions_with_boxes(tumour, tumour_masks)
+    return labels, n, sources
+
+
+def label_lesions_with_boxes(
+    tumour: np.ndarray, tumour_masks: list[np.ndarray] | None = None
+) -> tuple[np.ndarray, int, list[str], list[tuple[slice, slice, slice] | None]]:
+    """:func:`label_lesions` and each label's bounding box (as :func:`lesion_boxes`)."""
     masks = list(tumour_masks or [])
     if len(masks) >= 2:
         labels = np.zeros(tumour.shape, dtype=np.int32)
@@ -199,25 +212,162 @@ def label_lesions(
             lab, k = _components(rest)
             labels[rest] = lab[rest] + len(masks)
             sources += ["component"] * k
-        return labels, len(sources), sources
-    labels, n = _components(tumour)
-    return labels, n, ["component"] * n
+        return labels, len(sources), sources, lesion_boxes(labels, len(sources))
+    boxes: list[tuple[slice, slice, slice] | None] = []
+    labels, n = _components(tumour, boxes)
+    return labels, n, ["component"] * n, boxes
 
 
-def _components(mask: np.ndarray) -> tuple[np.ndarray, int]:
+def _cc3d():
+    """The cc3d module, or None when connected-components-3d is not installed."""
+    try:
+        import cc3d
+    except ImportError:  # pragma: no cover - scipy.ndimage does the same, only slower to import
+        return None
+    return cc3d
+
+
+def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """26-connected components of a boolean mask: int32 labels 1..n (0 = background) and n.
+
+    cc3d when installed, else ``scipy.ndimage.label`` with a 3x3x3 structure (same result up
+    to the numbering of the components).
+    """
+    cc3d = _cc3d()
+    if cc3d is not None:
+        lab, k = cc3d.connected_components(
+            np.asarray(mask, dtype=bool), connectivity=CONNECTIVITY, return_N=True, out_dtype=np.uint32
+        )
+        return lab.view(np.int32), int(k)
     from scipy import ndimage
 
+    lab, k = ndimage.label(mask, structure=_STRUCTURE, output=np.int32)
+    return lab, int(k)
+
+
+def lesion_boxes(labels: np.ndarray, n: int) -> list[tuple[slice, slice, slice] | None]:
+    """Bounding box of each label 1..n (None for a label with no voxel).
+
+    The same as ``scipy.ndimage.find_objects(labels, max_label=n)``; computed by
+    ``cc3d.statistics`` when cc3d is installed.
+    """
+    if n == 0:
+        return []
+    cc3d = _cc3d()
+    if cc3d is None:
+        from scipy import ndimage
+
+        return list(ndimage.find_objects(labels, max_label=n))
+    lab = labels if labels.dtype in (np.uint32, np.int32) else labels.astype(np.int32)
+    if lab.dtype == np.int32:
+        lab = lab.view(np.uint32)  # labels are >= 0
+    stats = cc3d.statistics(lab)
+    counts = stats["voxel_counts"]
+    out: list[tuple[slice, slice, slice] | None] = []
+    for k in range(1, n + 1):
+        if k < len(counts) and counts[k] > 0:
+            out.append(tuple(slice(int(b.start), int(b.stop)) for b in stats["bounding_boxes"][k]))  # type: ignore[arg-type]
+        else:
+            out.append(None)
+    return out
+
+
+def dilate_cube(mask: np.ndarray) -> np.ndarray:
+    """Binary dilation by the 3x3x3 cube (26 neighbours), voxels outside the array being 0.
+
+    The cube is separable: three one-voxel dilations along the axes give exactly
+    ``scipy.ndimage.binary_dilation(mask, structure=np.ones((3, 3, 3)))``.
+    """
+    out = np.array(mask, dtype=bool)
+    for ax in range(out.ndim):
+        src = out.copy()
+        lo = [slice(None)] * out.ndim
+        hi = [slice(None)] * out.ndim
+        lo[ax], hi[ax] = slice(None, -1), slice(1, None)
+        out[tuple(hi)] |= src[tuple(lo)]
+        out[tuple(lo)] |= src[tuple(hi)]
+    return out
+
+
+_MAX_CELL_PAIRS = 250_000
+
+
+def min_distance_mm(
+    a: np.ndarray, b: np.ndarray, spacing: tuple[float, float, float] | np.ndarray, limit: float = np.inf
+) -> float:
+    """Smallest distance in mm between a voxel centre of ``a`` and one of ``b`` (same box).
+
+    Exact, and equal to ``scipy.ndimage.distance_transform_edt(~b, sampling=spacing)[a].min()``
+    (the same floating-point operations), without importing scipy. Only voxels with a
+    26-neighbour outside their own set can be the closest pair (a step from an inner voxel
+    towards the other set stays inside its set and comes closer), so the two surfaces are
+    compared, cell by cell in order of the cells' lower-bound distance, until no cell pair
+    can beat the best found. Above ``limit`` the answer is only known to exceed ``limit``:
+    then some value > ``limit`` (possibly inf) is returned. inf when either set is empty.
+    """
+    sp = np.asarray(spacing, dtype=float)
+    ia = np.argwhere(a & dilate_cube(~a))
+    ib = np.argwhere(b & dilate_cube(~b))
+    if len(ia) == 0 or len(ib) == 0:
+        return float("inf")
+    cell = 8
+    while True:
+        ca, cb = _cells(ia, cell, sp), _cells(ib, cell, sp)
+        if len(ca[0]) * len(cb[0]) <= _MAX_CELL_PAIRS:
+            break
+        cell *= 2
+    starts_a, lo_a, hi_a, ia = ca  # indices now sorted by cell
+    starts_b, lo_b, hi_b, ib = cb
+    gap = np.maximum(0.0, np.maximum(lo_b[None, :, :] - hi_a[:, None, :], lo_a[:, None, :] - hi_b[None, :, :]))
+    lower = (gap**2).sum(axis=2)
+    order = np.argsort(lower, axis=None, kind="stable")
+    lower = lower.ravel()[order]
+    ends_a = np.append(starts_a[1:], len(ia))
+    ends_b = np.append(starts_b[1:], len(ib))
+    best = np.inf
+    stop = (float(limit) + 1e-9) ** 2 if np.isfinite(limit) else np.inf
+    for pos, flat in enumerate(order):
+        lb = lower[pos]
+        if lb >= best or lb > stop:
+            break
+        i, j = divmod(int(flat), len(starts_b))
+        pa = ia[starts_a[i] : ends_a[i]]
+        pb = ib[starts_b[j] : ends_b[j]]
+        d = (pa[:, None, :] - pb[None, :, :]).astype(float) * sp  # as scipy: index differences, then mm
+        d2 = d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] + d[..., 2] * d[..., 2]
+        best = min(best, float(d2.min()))
+    return float(np.sqrt(best))
+
+
+def _cells(idx: np.ndarray, cell: int, sp: np.ndarray):
+    """Group voxel indices by cubic cell: cell starts, per-cell bounding boxes in mm, sorted indices."""
+    key = idx // cell
+    k = (key[:, 0] * (key[:, 1].max() + 1) + key[:, 1]) * (key[:, 2].max() + 1) + key[:, 2]
+    order = np.argsort(k, kind="stable")
+    idx, k = idx[order], k[order]
+    starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+    mm = idx * sp
+    return starts, np.minimum.reduceat(mm, starts, axis=0), np.maximum.reduceat(mm, starts, axis=0), idx
+
+
+def _components(mask: np.ndarray, boxes_out: list | None = None) -> tuple[np.ndarray, int]:
+    """26-connected components, labelled box by box (see :func:`_split_boxes`); with
+    ``boxes_out``, each component's bounding box is appended to it (label order)."""
     labels = np.zeros(mask.shape, dtype=np.int32)
     boxes: list = []
     _split_boxes(mask, tuple(slice(0, s) for s in mask.shape), boxes)  # type: ignore[arg-type]
     n = 0
     for box in boxes:
-        lab, k = ndimage.label(mask[box], structure=_STRUCTURE, output=np.int32)
+        lab, k = label_components(mask[box])
         if k:
             view = labels[box]
             sel = lab > 0
             view[sel] = lab[sel] + n
             n += int(k)
+            if boxes_out is not None:
+                for sub in lesion_boxes(lab, int(k)):
+                    assert sub is not None  # components are labelled 1..k without gaps
+                    boxes_out.append(tuple(slice(b.start + s.start, b.stop + s.start) for b, s in zip(sub, box)))
     return labels, n
 
 
@@ -233,12 +383,10 @@ def measure_lesions(
 
     Lesions are numbered L1, L2... by decreasing volume.
     """
-    from scipy import ndimage
-
     out: list[Lesion] = []
     if n == 0:
         return out
-    boxes = ndimage.find_objects(labels, max_label=n) if boxes is None else boxes
+    boxes = lesion_boxes(labels, n) if boxes is None else boxes
     vv = grid.voxel_volume_ml
     for lab, box in enumerate(boxes, start=1):
         if box is None:

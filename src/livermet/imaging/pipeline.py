@@ -19,7 +19,7 @@ from livermet.imaging.lesions import (
     OBLIQUE_DEGREES,
     Lesion,
     axial_axis,
-    label_lesions,
+    label_lesions_with_boxes,
     measure_lesions,
 )
 from livermet.imaging.resection import DEFAULT_MARGIN_MM, apply_resection, parse_resection
@@ -179,10 +179,7 @@ def run_volumetry(
     _derive_segments(anat, landmarks, portal_branches, say)
     grid = anat.crop_grid
     say("lesions")
-    lesion_labels, n, sources = label_lesions(anat.tumour, anat.tumour_masks)
-    from scipy import ndimage
-
-    boxes = ndimage.find_objects(lesion_labels, max_label=n) if n else []
+    lesion_labels, n, sources, boxes = label_lesions_with_boxes(anat.tumour, anat.tumour_masks)
     check_tumour_inside(anat, lesion_labels, n, boxes)
     unassigned_ml = 0.0
     if anat.segments is not None:

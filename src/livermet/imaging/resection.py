@@ -145,8 +145,6 @@ def apply_resection(
     grid: Grid,
 ) -> ResectionOutcome:
     """Apply ``plan`` on the crop arrays and measure the result."""
-    from scipy import ndimage
-
     warnings: list[str] = []
     spacing = np.asarray(grid.spacing)
     resected = np.zeros(liver.shape, dtype=bool)
@@ -172,6 +170,8 @@ def apply_resection(
         )
     pad_margin = tuple(int(math.ceil(plan.margin_mm / s)) + 1 for s in spacing)
     for lid in plan.lesion_ids:
+        from scipy import ndimage  # only non-anatomic plans need the margin's distance map
+
         les = by_id[lid]
         box = _box(liver.shape, les.bbox, pad_margin)
         lm = lesion_labels[box] == les.label
@@ -211,7 +211,7 @@ def _lesion_margin(
 ) -> dict:
     """Whether the plan removes ``les``, and the achieved margin: the smallest distance (mm,
     between voxel centres) from the lesion to the remaining liver parenchyma."""
-    from scipy import ndimage
+    from livermet.imaging.lesions import min_distance_mm
 
     look = margin_mm + 5.0  # search this far for remnant liver; beyond it the margin is ">= look"
     pad = tuple(int(math.ceil(look / s)) + 1 for s in spacing)
@@ -225,8 +225,8 @@ def _lesion_margin(
     elif not rem.any():
         margin, lower_bound = look, True
     else:
-        dist = ndimage.distance_transform_edt(~rem, sampling=spacing)
-        margin = float(dist[lm].min())
+        # exact, as distance_transform_edt(~rem)[lm].min(), known exactly up to `look`
+        margin = min_distance_mm(lm, rem, spacing, limit=look)
         lower_bound = margin > look
         margin = min(margin, look)
     with_margin = removed and margin is not None and margin >= margin_mm - 1e-6
