@@ -32,12 +32,11 @@ def runner(monkeypatch) -> CliRunner:
 @pytest.fixture(autouse=True)
 def _no_heavy_hooks(monkeypatch):
     """The decision layer and the imaging phantom have their own tests; keep these fast."""
-    import livermet.cli.case_cmds as cmds
-
-    monkeypatch.setattr(cmds, "_optional_hook", lambda module, attr: None)
     import livermet.decision as decision
+    import livermet.imaging.phantom as phantom
 
-    monkeypatch.delattr(decision, "assess_options", raising=False)
+    monkeypatch.setattr(decision, "assess_options", lambda case, scores: {})
+    monkeypatch.setattr(phantom, "run_demo", lambda out_dir: {"summary": "phantom (stand-in)"})
 
 
 def _write(tmp_path: Path, doc, name: str = "case.json") -> Path:
@@ -148,7 +147,7 @@ def test_demo_json_and_out(runner, tmp_path):
 
 
 def test_demo_calls_the_imaging_phantom_hook(runner, tmp_path, monkeypatch):
-    import livermet.cli.case_cmds as cmds
+    import livermet.imaging.phantom as phantom
 
     calls = []
 
@@ -156,13 +155,16 @@ def test_demo_calls_the_imaging_phantom_hook(runner, tmp_path, monkeypatch):
         calls.append(out_dir)
         return {"summary": "phantom liver 1500 mL (analytic 1500 mL)", "liver_ml": 1500.0}
 
-    monkeypatch.setattr(cmds, "_optional_hook",
-                        lambda module, attr: run_demo if attr == "run_demo" else None)
+    monkeypatch.setattr(phantom, "run_demo", run_demo)
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)], env={"COLUMNS": "100"})
     assert result.exit_code == 0, result.output
     assert calls == [tmp_path / "imaging"]
     assert "phantom liver 1500 mL" in result.stdout
     assert "child_pugh" in result.stdout
+    # The MDT report of the demo case is written beside the assessment, as HTML and PDF.
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "demo-crc-001" in html and "child" in html.lower()
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_help_everywhere(runner):
@@ -189,3 +191,20 @@ def test_case_from_standard_input(runner):
     assert json.loads(result.stdout)["scores"]["child_pugh"]["value"] == 5
     bad = runner.invoke(app, ["validate", "-"], input="id: x\nlabs: {albumin: 41}\n")
     assert bad.exit_code == 2 and "labs.albumin" in bad.stdout
+
+
+def test_real_demo_end_to_end(tmp_path):
+    """The README's main command, unfaked: demo case, options, phantom, report files."""
+    exe = Path(sys.executable).with_name("livermet")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "livermet.cli.main"]
+    env = {**os.environ, "COLUMNS": "100"}
+    run = subprocess.run([*cmd, "demo", "--out", str(tmp_path)], capture_output=True, text=True,
+                         env=env, timeout=180)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "Treatment options" in run.stdout and "recommended" in run.stdout
+    assert "Synthetic CT phantom" in run.stdout
+    saved = json.loads((tmp_path / "assessment.json").read_text(encoding="utf-8"))
+    assert {o["code"] for o in saved["options"]} >= {"resection", "ablation", "systemic_therapy"}
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "imaging" / "figures" / "axial.png").exists()

@@ -27,7 +27,6 @@ decision step adds.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -728,36 +727,25 @@ def _generic_inputs(case: Case, facts: Mapping[str, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------
 
 
-def _optional(module: str, attr: str) -> Callable[..., Any] | None:
-    """``module.attr`` if that module is installed, else None (a layer not written yet)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            return None
-        raise
-    return getattr(mod, attr, None)
-
-
 def _wants_imaging(case: Case) -> bool:
     img = case.imaging
     return img is not None and bool(img.labels or img.masks)
 
 
 def _run_imaging(case: Case, base_dir: Path | None, warnings: list[str],
-                 progress: Any = None) -> tuple[Case, dict[str, Any] | None]:
-    hook = _optional("livermet.imaging.pipeline", "volumetry_for_case")
-    if hook is None:
-        warnings.append("case.imaging names images, but the imaging module is not installed: "
-                        "typed-in volumetry used")
-        return case, None
+                 progress: Any = None, figures_dir: Path | None = None
+                 ) -> tuple[Case, dict[str, Any] | None]:
+    from livermet.imaging import pipeline  # numpy/scipy: only when a case names images
+
     before = case.volumetry.model_dump()
     work = case.model_copy(deep=True)
     kwargs: dict[str, Any] = {"base_dir": base_dir}
     if progress is not None:
         kwargs["progress"] = progress
+    if figures_dir is not None:
+        kwargs["figures_dir"] = figures_dir
     try:
-        result = hook(work, **kwargs)
+        result = pipeline.volumetry_for_case(work, **kwargs)
     except ValueError as exc:  # ImagingInputError and friends: the user's input
         field_name = getattr(exc, "field", None)
         raise ImagingStepError(f"imaging{'.' + field_name if field_name else ''}: {exc}") from None
@@ -772,10 +760,9 @@ def _run_imaging(case: Case, base_dir: Path | None, warnings: list[str],
 
 
 def _run_decision(case: Case, scores: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
-    hook = _optional("livermet.decision", "assess_options")
-    if hook is None:
-        return None, {}
-    decision = hook(case, scores)
+    import livermet.decision
+
+    decision = livermet.decision.assess_options(case, scores)
     data = _to_plain(decision)
     if not isinstance(data, dict):
         data = {"decision": data}
@@ -801,6 +788,7 @@ def assess_case(
     imaging: bool = True,
     decision: bool = True,
     progress: Any = None,
+    figures_dir: str | Path | None = None,
 ) -> Assessment:
     """Validate, measure, score and (when installed) add treatment options for one case.
 
@@ -812,9 +800,12 @@ def assess_case(
         Folder against which relative image paths in ``case.imaging`` are resolved (default:
         the case file's folder when ``case`` is a path).
     imaging, decision
-        Run the imaging / decision steps when their modules are installed (default True).
+        Run the imaging / decision steps (default True).
     progress
         Passed to the imaging step (a progress callback/bar), if given.
+    figures_dir
+        When the case has images, the imaging step also draws its PNG figures here (the
+        report's pictures), so the images are read once.
 
     Raises
     ------
@@ -842,7 +833,8 @@ def assess_case(
     imaging_info = None
     if imaging and _wants_imaging(valid):
         valid, imaging_info = _run_imaging(
-            valid, Path(base_dir) if base_dir is not None else None, warnings, progress)
+            valid, Path(base_dir) if base_dir is not None else None, warnings, progress,
+            Path(figures_dir) if figures_dir is not None else None)
         again = _validated(valid.model_dump(mode="json", exclude_none=True))
         seen = {str(p) for p in problems}
         for p in again.warnings:

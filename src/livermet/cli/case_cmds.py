@@ -162,38 +162,6 @@ def _patient_line(case: Any) -> str:
     return " · ".join(bits)
 
 
-def _render_options(options: Any) -> None:
-    """Best-effort rendering of the decision layer's options (its own shape)."""
-    from rich.table import Table
-
-    if not options:
-        return
-    if isinstance(options, dict):
-        options = [dict(v, code=k) if isinstance(v, dict) else {"code": k, "status": v}
-                   for k, v in options.items()]
-    table = Table(title="Treatment options to discuss", width=_width(), header_style="bold",
-                  title_justify="left")
-    table.add_column("Option", ratio=3, overflow="fold")
-    table.add_column("Status", ratio=2, overflow="fold")
-    table.add_column("Why", ratio=6, overflow="fold")
-    for opt in options:
-        if not isinstance(opt, dict):
-            table.add_row(str(opt), "", "")
-            continue
-        name = next((str(opt[k]) for k in ("title", "name", "label", "code", "id") if opt.get(k)), "")
-        status = next((str(opt[k]) for k in ("status", "verdict", "suitability", "category",
-                                               "recommendation") if opt.get(k)), "")
-        reasons = opt.get("reasons") or opt.get("findings") or opt.get("why") or []
-        if isinstance(reasons, list):
-            why = "; ".join(
-                str(r.get("text") or r.get("message") or r.get("reason") or r) if isinstance(r, dict)
-                else str(r) for r in reasons[:3])
-        else:
-            why = str(reasons)
-        table.add_row(name, status, why)
-    out.print(table)
-
-
 def render_assessment(assessment: Any) -> None:
     """Print an assessment readably (patient line, scores, warnings, missing, options)."""
     from rich.table import Table
@@ -239,12 +207,9 @@ def render_assessment(assessment: Any) -> None:
         out.print("[dim]Not applicable: " + ", ".join(assessment.not_applicable) + "[/]")
     options = assessment.extras.get("options")
     if options:
-        render = (_optional_hook("livermet.decision", "render_options")
-                  if assessment.decision is not None else None)
-        if render is not None:
-            out.print(render(assessment.decision, width=_width()))
-        else:
-            _render_options(options)
+        from livermet.decision import render_options
+
+        out.print(render_options(assessment.decision or assessment.extras, width=_width()))
     intent = assessment.extras.get("treatment_intent")
     if intent:
         out.print(f"Treatment intent (decision support): [bold]{intent}[/]", highlight=False)
@@ -332,33 +297,36 @@ def assess_cmd(
 def demo_cmd(
     json_out: bool = JSON_OPTION,
     out_dir: Optional[Path] = typer.Option(
-        None, "--out", help="Folder for the demo's outputs (assessment.json, phantom images)."),
+        None, "--out", help="Folder for the demo's outputs: assessment.json, report.html, "
+        "report.pdf, and the CT phantom's images, volumetry and figures (imaging/)."),
 ) -> None:
-    """Assess the bundled demo case (and, when installed, the imaging phantom) and print it."""
+    """Assess the bundled demo case, measure the synthetic CT phantom, and print both.
+
+    With --out, also write the assessment, the MDT report (HTML and PDF) and the phantom's
+    images, volumetry and figures.
+    """
+    import tempfile
+
     from livermet.data import demo_case_path
+    from livermet.imaging.phantom import run_demo
 
     assessment = _assess_or_fail(demo_case_path(), json_out)
     data = assessment.to_dict()
-    imaging_summary = None
-    run_demo = _optional_hook("livermet.imaging.phantom", "run_demo")
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             fail(f"cannot create {out_dir}: {exc.strerror or exc}")
-    if run_demo is not None:
-        import tempfile
-
-        target = out_dir / "imaging" if out_dir is not None else Path(
-            tempfile.mkdtemp(prefix="livermet-demo-"))
-        target.mkdir(parents=True, exist_ok=True)
-        result = run_demo(target)
-        imaging_summary = result
-        data["imaging_demo"] = _plain(result)
-        data["imaging_demo_dir"] = str(target)
+    target = out_dir / "imaging" if out_dir is not None else Path(
+        tempfile.mkdtemp(prefix="livermet-demo-"))
+    target.mkdir(parents=True, exist_ok=True)
+    imaging_summary = run_demo(target)
+    data["imaging_demo"] = _plain(imaging_summary)
+    data["imaging_demo_dir"] = str(target)
     if out_dir is not None:
         (out_dir / "assessment.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        _write_demo_report(out_dir)
     if json_out:
         print_json(data)
         return
@@ -374,13 +342,18 @@ def demo_cmd(
             out.print(summary, highlight=False)
         out.print(f"[dim]outputs in {data['imaging_demo_dir']}[/]", highlight=False)
     if out_dir is not None:
-        out.print(f"[dim]assessment written to {out_dir / 'assessment.json'}[/]", highlight=False)
+        out.print(f"[dim]assessment written to {out_dir / 'assessment.json'}; MDT report: "
+                  f"{out_dir / 'report.html'} and {out_dir / 'report.pdf'}[/]", highlight=False)
 
 
-def _optional_hook(module: str, attr: str) -> Any:
-    from livermet.assess import _optional
+def _write_demo_report(out_dir: Path) -> None:
+    from livermet.data import demo_case_path
+    from livermet.report import render_html, render_pdf, report_for_case
 
-    return _optional(module, attr)
+    doc, _ = report_for_case(demo_case_path())
+    html = render_html(doc)
+    (out_dir / "report.html").write_text(html, encoding="utf-8")
+    (out_dir / "report.pdf").write_bytes(render_pdf(html))
 
 
 def _plain(obj: Any) -> Any:

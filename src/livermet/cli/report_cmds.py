@@ -7,7 +7,6 @@ imported inside the commands.
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
@@ -62,27 +61,6 @@ def _assess(path: Path, imaging: bool = True):
         fail(str(exc), hint="check the case with `livermet validate CASE`")
 
 
-def _imaging_figures(case: Any, case_path: Path) -> dict[str, bytes]:
-    """PNG figures from the imaging part when the case has images (else {})."""
-    img = getattr(case, "imaging", None)
-    if img is None or not (img.labels or img.masks):
-        return {}
-    try:
-        import inspect
-
-        from livermet.imaging.pipeline import volumetry_for_case
-    except ImportError:
-        return {}
-    if "figures_dir" not in inspect.signature(volumetry_for_case).parameters:
-        err.print("[dim]note: the imaging module cannot draw figures for a case; the report "
-                  "uses the schematic Couinaud diagram[/]")
-        return {}
-    with tempfile.TemporaryDirectory(prefix="livermet-fig-") as tmp:
-        work = case.model_copy(deep=True)
-        volumetry_for_case(work, base_dir=case_path.resolve().parent, figures_dir=tmp)
-        return {p.name: p.read_bytes() for p in sorted(Path(tmp).glob("*.png"))}
-
-
 def report(
     case: Path = typer.Argument(..., help="Case file (JSON or YAML).", exists=False),
     out: Path = typer.Option(..., "--out", "-o", help="Output file: report.html or report.pdf."),
@@ -97,17 +75,13 @@ def report(
         fail(f"--out {str(out)!r}: expected a file ending in .html or .pdf")
     if not case.exists():
         fail(f"CASE {str(case)!r}: file not found")
-    from livermet.report import ReportError, build_report, render_html, render_pdf
+    from livermet.case.errors import CaseError
+    from livermet.report import ReportError, render_html, render_pdf, report_for_case
 
-    assessment = _assess(case)
-    case_obj = assessment.case if getattr(assessment, "case", None) is not None else _load_case(case)
-    figs: dict[str, bytes] = {}
-    if figures:
-        try:
-            figs = _imaging_figures(case_obj, case)
-        except ValueError as exc:
-            err.print(f"[yellow]warning:[/] imaging figures not drawn: {exc}")
-    doc = build_report(case_obj, assessment.to_dict(), figs or None, deidentify=deidentify)
+    try:
+        doc, _ = report_for_case(case, deidentify=deidentify, figures=figures)
+    except CaseError as exc:
+        fail(str(exc), hint="check the case with `livermet validate CASE`")
     try:
         html = render_html(doc)
         out.parent.mkdir(parents=True, exist_ok=True)
