@@ -140,7 +140,7 @@ def main() -> None:
         # For the record: the analysis alone, in a process whose imports are already done.
         inproc = [
             py, "-c",
-            "import sys, time, scipy.ndimage, livermet.calculators; "
+            "import sys, time, cc3d, livermet.calculators; "
             "from livermet.imaging.pipeline import run_volumetry; t = time.perf_counter(); "
             "run_volumetry(labels=sys.argv[1], labelset=sys.argv[2], resection='right_hepatectomy', "
             "height_cm=175, weight_kg=75); print(time.perf_counter() - t)", str(path), str(mapping_path),

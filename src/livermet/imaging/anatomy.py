@@ -252,8 +252,11 @@ def _pieces_from_image(
     separate_tumour: bool = False,
 ) -> list[_Piece]:
     arr = _as_index_array(img.array, what, img.source)
-    mx = int(arr.max()) if arr.size else 0
-    mn = int(arr.min()) if arr.size else 0
+    if arr.dtype == np.uint8:  # a lookup table over all 256 values: no full pass for min and max
+        mx, mn = 255, 0
+    else:
+        mx = int(arr.max()) if arr.size else 0
+        mn = int(arr.min()) if arr.size else 0
     if mn < 0:
         raise ImagingInputError(what, img.source, f"label values >= 0 (found {mn}): is this a CT image?")
     lut = _lut(mapping, mx)
@@ -418,8 +421,9 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
     lo = np.array(ref.shape)
     hi = np.zeros(3, dtype=int)
     found = False
+    liver_masks: dict[int, np.ndarray] = {}  # per piece, reused below
     for p in pieces:
-        m = _liver_code_mask(p.codes)
+        m = liver_masks[id(p)] = _liver_code_mask(p.codes)
         p_ij = m.any(axis=2)  # one reduction over the big array, then small ones
         if not p_ij.any():
             continue
@@ -458,10 +462,8 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
         else:
             c = p.codes[tuple(src)]
             d = tuple(dst)
-            seg = c * (c <= 8)  # codes 1-8 are the segments
-            if seg.any():
-                np.copyto(segments[d], seg, where=seg > 0)
-            liver[d] |= _liver_code_mask(c)
+            np.copyto(segments[d], c, where=(c - np.uint8(1)) < np.uint8(8))  # codes 1-8 are the segments
+            liver[d] |= liver_masks[id(p)][tuple(src)]
             t = c == labelsets.ROLE_CODE["tumour"]
             if t.any():
                 tumour[d] |= t
@@ -469,7 +471,7 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
                     tm = np.zeros(shape, dtype=bool)
                     tm[d] = t
                     tumour_masks.append(tm)
-            if p.codes.max() > labelsets.ROLE_CODE["tumour"]:
+            if c.max() > labelsets.ROLE_CODE["tumour"]:
                 for role in ("portal_vein", "hepatic_veins", "ivc", "liver_vessels"):
                     v = c == labelsets.ROLE_CODE[role]
                     if v.any():
