@@ -158,6 +158,10 @@ class Volumetry(_Model):
     # After portal vein embolisation: the remnant measured again, for the KGR.
     remnant_ml_after_pve: Optional[float] = Field(None, description="future liver remnant after PVE, mL")
     weeks_since_pve: Optional[float] = Field(None, description="weeks from PVE to the second volumetry")
+    # Non-anatomic (parenchyma-sparing) part of the plan: planned_resection "lesions" or
+    # "<anatomic>+lesions" with these lesion ids, removed with this margin (imaging.resection).
+    resect_lesions: Optional[list[str]] = Field(None, description="lesion ids removed non-anatomically, e.g. ['L1', 'L2']")
+    margin_mm: Optional[float] = Field(None, description="margin around the resected lesions, mm (default 10)")
 
 
 class Imaging(_Model):

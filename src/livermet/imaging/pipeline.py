@@ -365,7 +365,8 @@ def _case_path(value: str | None, base_dir: Path | None) -> str | None:
 
 
 def volumetry_for_case(case, base_dir: str | Path | None = None, progress: Progress | None = None,
-                       figures_dir: str | Path | None = None) -> dict[str, Any]:
+                       figures_dir: str | Path | None = None,
+                       export_dir: str | Path | None = None) -> dict[str, Any]:
     """Run volumetry for a :class:`~livermet.case.model.Case` whose ``imaging`` names files.
 
     Paths relative to ``base_dir`` (the case file's folder) are allowed. Fills
@@ -401,10 +402,13 @@ def volumetry_for_case(case, base_dir: str | Path | None = None, progress: Progr
         landmarks=_case_path(img.landmarks, base),
         portal_branches=_case_path(extra.get("portal_branches"), base),
         resection=plan,
+        resect_lesions=(vol.resect_lesions or None) if vol is not None else None,
+        margin_mm=vol.margin_mm if vol is not None and vol.margin_mm is not None else DEFAULT_MARGIN_MM,
         height_cm=case.patient.height_cm if case.patient else None,
         weight_kg=case.patient.weight_kg if case.patient else None,
         liver_condition=condition,
         figures_dir=figures_dir,  # the report's pictures (livermet report)
+        export_dir=export_dir,  # label maps of segments and resection (the web viewer)
         progress=progress,
     )
     d = result.to_dict()
