@@ -76,7 +76,7 @@ def fill_unassigned_segments(
 
 
 _NUMPY_MAX_WORK = 40_000_000  # candidate sums (~1-2 ns each); above it scipy's C transform pays off
-_BLOCK = 2_000_000  # elements per temporary
+_BLOCK = 131_072  # elements per temporary (1 MiB: stays in cache, ~20% faster than 16 MiB)
 
 
 def _line_min(f: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
