@@ -424,8 +424,10 @@ _SPECS = [
         "Melphalan (+/- TNF) perfused through the hepatic artery with caval outflow filtered; "
         "for liver-dominant disease such as uveal melanoma.",
         (RESECTABLE_FIRST, ECOG_SURGERY, DECOMPENSATED_REGIONAL,
-         Rule("Uveal melanoma with liver-dominant, unresectable disease: recommended.",
-              "recommends", (S.R_UVEAL, S.R_IHP), "review"),
+         Rule("Uveal melanoma with liver-dominant, unresectable disease: recommended (the "
+              "review gives IHP's response rate without naming a primary; the uveal "
+              "indication is the SCANDIUM trial's).",
+              "recommends", (S.R_UVEAL, S.R_IHP, S.SCANDIUM_2023), "primary"),
          Rule("Extrahepatic disease: not suitable (the procedure treats the liver only).",
               "excludes", (S.R_IHP, S.JUDGEMENT), "judgement")),
         evidence=(Evidence("objective radiographic response 60-70% with TNF and melphalan",

@@ -136,6 +136,10 @@ MOUNTAINEER_2023 = Source("Strickler, Lancet Oncol 2023;24:496 (MOUNTAINEER, tuc
 CLARINET_2014 = Source("Caplin, N Engl J Med 2014;371:224 (CLARINET, lanreotide)")
 PROMID_2009 = Source("Rinke, J Clin Oncol 2009;27:4656 (PROMID, octreotide LAR)")
 TEBENTAFUSP_2021 = Source("Nathan, N Engl J Med 2021;385:1196 (tebentafusp, HLA-A*02:01)")
+# The review gives IHP's response rate without naming a primary [50]; the uveal-melanoma
+# indication is this randomised trial's (added by the clinical review, docs/clinical-review.md).
+SCANDIUM_2023 = Source("Olofsson Bagge, J Clin Oncol 2023;41:3042 (SCANDIUM, IHP for uveal "
+                       "melanoma liver metastases)", check=True)
 ABC5_2020 = Source("Cardoso, Ann Oncol 2020;31:1623 (ESO-ESMO ABC5 advanced breast cancer)")
 
 # --- livermet conventions ---------------------------------------------------------------

@@ -134,8 +134,9 @@ _ALL = [
               also="calculators.md: relative criterion, later series used 60"),
     Threshold("milan_age_relative_max", 60.0, "years",
               "age from which transplant for NET is not offered: the review's 55 is relative, "
-              "later series used 60",
-              (S.MAZZAFERRO_2007,), "primary", also="calculators.md section 4"),
+              "later series used 60 (making 60 a hard line is livermet's convention)",
+              (S.JUDGEMENT, S.MAZZAFERRO_2007), "judgement",
+              also="calculators.md section 4 (the later series are not named there; check)"),
     Threshold("milan_stable_months", 6.0, "months",
               "primary resected and stable disease for at least this long before transplant",
               (S.R_TRANSPLANT, S.MAZZAFERRO_2007), "review"),

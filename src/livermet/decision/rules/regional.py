@@ -88,14 +88,15 @@ def ihp(f: Facts, ctx: Context) -> OptionAssessment:
         b.add("Liver-only disease", "supports", S.R_IHP, criterion="extrahepatic")
     recommend = False
     if f.site == "uveal_melanoma":
-        b.key("Uveal melanoma, liver-predominant: isolated hepatic perfusion (melphalan +/- "
-              "TNF) gives objective response in 60-70%", "supports", S.R_UVEAL, S.R_IHP,
-              criterion="primary")
+        b.key("Uveal melanoma, liver-predominant (70-90% liver-first): isolated hepatic "
+              "perfusion with melphalan (+/- TNF); the review reports 60-70% objective response "
+              "for IHP without naming a primary, the uveal indication rests on the SCANDIUM "
+              "trial", "supports", S.R_UVEAL, S.R_IHP, S.SCANDIUM_2023, criterion="primary")
         recommend = f.ecog is not None
     else:
         b.add(f"{site_name(f.site).capitalize()}: IHP mainly studied in liver-predominant "
-              "disease such as uveal melanoma; specialist centre", "caution", S.R_IHP,
-              criterion="primary")
+              "disease such as uveal melanoma; specialist centre (livermet convention)",
+              "caution", S.R_IHP, S.JUDGEMENT, criterion="primary")
     return b.done(recommend, intent="palliative")
 
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from livermet.decision.facts import Facts
 from livermet.decision.findings import OptionAssessment
-from livermet.decision.rules.base import S, Builder, Context, fmt, site_name, th
+from livermet.decision.rules.base import S, Builder, Context, fmt, num, site_name, th
+
+
+def _decompensated(f: Facts) -> bool:
+    """Refractory ascites or Child-Pugh C (the gate the regional options use)."""
+    cp = f.score("child_pugh")
+    return f.ascites == "refractory" or (cp is not None and cp.category == "C")
 
 
 def intent(f: Facts, ctx: Context) -> str:
@@ -21,6 +27,9 @@ def intent(f: Facts, ctx: Context) -> str:
     if f.unresectable_extrahepatic or f.diffuse:
         return "palliative"
     if f.ecog is not None and f.ecog >= th("ecog_supportive"):
+        return "palliative"
+    if _decompensated(f):
+        # The liver, not the tumour, is what stands in the way: no conversion intent.
         return "palliative"
     if "resection" in ctx and ctx["resection"].status == "consider":
         return "perioperative"
@@ -47,8 +56,10 @@ def _colorectal(b: Builder, f: Facts, it: str) -> None:
                "immunotherapy")
     ras = f.ras
     if ras is None:
-        b.need("primary.biomarkers.kras_mutant", "anti-EGFR antibodies need RAS (KRAS and "
-               "NRAS) wild-type status")
+        for field_, known in (("kras_mutant", f.kras), ("nras_mutant", f.nras)):
+            if known is None:
+                b.need(f"primary.biomarkers.{field_}", "anti-EGFR antibodies need RAS (KRAS "
+                       "and NRAS) wild-type status")
         b.add("RAS status unknown: anti-EGFR antibodies cannot be chosen until KRAS/NRAS are "
               "tested", "against", S.ESMO_MCRC_2023, criterion="ras")
     elif ras == "mutant":
@@ -61,6 +72,14 @@ def _colorectal(b: Builder, f: Facts, it: str) -> None:
             b.add("RAS wild-type, left-sided, but BRAF V600E: the benefit of first-line anti-EGFR "
                   "is limited; first-line biologic to discuss", "info", S.ESMO_MCRC_2023,
                   criterion="ras")
+        elif f.side == "left" and f.msi:
+            # MSI-high: immunotherapy is the first line; anti-EGFR stays the chemotherapy
+            # partner if immunotherapy is not used or fails.
+            b.add("RAS wild-type, left-sided primary: anti-EGFR antibody with doublet "
+                  "chemotherapy when chemotherapy is used (after, or instead of, first-line "
+                  "immunotherapy for MSI-high disease)", "info", S.ESMO_MCRC_2023,
+                  S.R_BIOLOGICS, criterion="ras")
+            agents.append("cetuximab/panitumumab (with chemotherapy)")
         elif f.side == "left":
             b.add("RAS wild-type, left-sided primary: anti-EGFR antibody (cetuximab or "
                   "panitumumab) with doublet chemotherapy in first line", "supports",
@@ -161,6 +180,18 @@ def systemic(f: Facts, ctx: Context) -> OptionAssessment:
     else:
         b.add(f"{site_name(site).capitalize()} primary: regimen per the tumour-specific "
               "guideline (not covered by the review)", "info", S.JUDGEMENT)
+    if _decompensated(f):
+        cp = f.score("child_pugh")
+        what = ("refractory ascites" if f.ascites == "refractory"
+                else f"Child-Pugh C ({num(cp.value)} points)")
+        b.add(f"Decompensated liver ({what}): cytotoxic chemotherapy is poorly tolerated; "
+              "systemic therapy only after hepatology and oncology review (livermet "
+              "convention)", "against", S.JUDGEMENT, S.PUGH_1973, criterion="decompensated")
+    kb = "bilirubin_caution_regional"
+    if f.bilirubin is not None and f.bilirubin >= th(kb):
+        b.add(f"Bilirubin {num(f.bilirubin)} mg/dL >= {fmt(kb)}: find the cause (e.g. biliary "
+              "obstruction) and review doses of drugs cleared by the liver, such as irinotecan "
+              "(livermet convention)", "caution", S.JUDGEMENT, criterion=kb)
     k = "ecog_max_systemic"
     if f.ecog is None:
         b.need("patient.ecog", "performance status decides whether combination chemotherapy "

@@ -66,10 +66,15 @@ def _milan(b: Builder, f: Facts, ctx: Context) -> bool:
         b.details["age_relative"] = True
         b.add(f"Age {num(f.age)} >= {fmt(k)}: outside the review's Milan limit, but a relative "
               "criterion (later series used 60)", "against", *tsrc(k), criterion=k)
+    elif f.age is not None and f.age >= th("milan_age_relative_max"):
+        ok = False
+        b.add(f"Age {num(f.age)} >= {fmt('milan_age_relative_max')}: beyond the Milan limit of "
+              f"{fmt(k)} and the later series' {th('milan_age_relative_max'):g} (a hard line by "
+              "livermet convention)", "excludes",
+              *dict.fromkeys((*tsrc(k), *tsrc("milan_age_relative_max"))), criterion=k)
     else:
         check(f.age, "patient.age", lambda v: v < th(k), f"Age {num(f.age)} < {fmt(k)}",
-              f"Age {num(f.age)} >= {fmt('milan_age_relative_max')}: beyond the Milan limit of "
-              f"{fmt(k)} and the later series' {th('milan_age_relative_max'):g}", k)
+              f"Age {num(f.age)} >= {fmt(k)}: outside the Milan criteria", k)
     check(f.extrahepatic, "metastases.extrahepatic.present", lambda v: v is False,
           "No extrahepatic disease", "Extrahepatic disease: transplant not suitable")
     check(f.primary_resected, "primary.resected", lambda v: v is True,

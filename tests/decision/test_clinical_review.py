@@ -1,0 +1,128 @@
+"""Findings of the clinical review (docs/clinical-review.md) pinned as tests.
+
+Each test states the clinical reasoning and its source; the expected outcomes were set by the
+reviewer from the sources named, not read back from the code.
+"""
+
+from __future__ import annotations
+
+from livermet.decision import assess_options
+from livermet.decision.knowledge import OPTION_SPECS, THRESHOLDS
+from livermet.decision.knowledge import sources as S
+from _decision_cases import make_case
+
+
+def _opt(case: dict, code: str):
+    return assess_options(case, {}).option(code)
+
+
+def _text(case: dict, code: str) -> str:
+    return " | ".join(r.text for r in _opt(case, code).reasons)
+
+
+# --- Systemic therapy with a failing liver ------------------------------------------------
+def test_refractory_ascites_systemic_therapy_is_not_recommended_nor_conversion() -> None:
+    # A decompensated liver (refractory ascites) is what makes the liver unresectable; the
+    # review's Makuuchi tree [40] excludes resection, and combination chemotherapy in a
+    # decompensated liver is a hepatology/oncology decision (livermet convention), not a
+    # "conversion" plan.
+    case = make_case(**{"liver.ascites": "refractory"})
+    o = _opt(case, "systemic_therapy")
+    assert o.status == "consider"
+    assert o.intent == "palliative"
+    assert "Decompensated liver (refractory ascites)" in _text(case, "systemic_therapy")
+    assert "conversion" not in _text(case, "systemic_therapy")
+    why = [r for r in o.reasons if r.criterion == "decompensated"][0]
+    assert "judgement" in why.basis
+
+
+def test_high_bilirubin_flags_hepatically_cleared_drugs() -> None:
+    # Bilirubin 2.6 mg/dL (45 umol/L): irinotecan and other drugs cleared by the liver need dose
+    # review, and the cause of jaundice must be found first (livermet convention).
+    case = make_case(**{"labs.bilirubin": 2.6})
+    assert _opt(case, "systemic_therapy").status == "consider"
+    flag = [r for r in _opt(case, "systemic_therapy").reasons
+            if r.criterion == "bilirubin_caution_regional"]
+    assert flag and "irinotecan" in flag[0].text and "judgement" in flag[0].basis
+    normal = make_case()
+    assert not [r for r in _opt(normal, "systemic_therapy").reasons
+                if r.criterion == "bilirubin_caution_regional"]
+
+
+# --- Colorectal biomarkers (ESMO mCRC 2023) ------------------------------------------------
+def test_msi_high_first_line_is_immunotherapy_not_anti_egfr() -> None:
+    # MSI-high: first-line pembrolizumab (KEYNOTE-177). Anti-EGFR (RAS wild-type, left) must not
+    # also be "supported" as first line: it is the chemotherapy partner if IO is not used.
+    case = make_case(**{"primary.biomarkers.msi_high": True,
+                        "metastases.extrahepatic": {"present": True, "resectable": False,
+                                                    "sites": ["nodes"]}})
+    o = _opt(case, "systemic_therapy")
+    msi = [r for r in o.reasons if r.criterion == "msi_high"][0]
+    assert msi.effect == "supports" and "first-line pembrolizumab" in msi.text
+    ras = [r for r in o.reasons if r.criterion == "ras"][0]
+    assert ras.effect == "info"
+    assert "after, or instead of, first-line immunotherapy" in ras.text
+    assert o.details["agents"][0] == "pembrolizumab"
+
+
+def test_anti_egfr_needs_both_kras_and_nras() -> None:
+    # RAS wild-type means KRAS AND NRAS wild-type (ESMO mCRC 2023): an unknown NRAS must be
+    # asked for, and anti-EGFR is not offered.
+    case = make_case(**{"primary.biomarkers.nras_mutant": None})
+    o = _opt(case, "systemic_therapy")
+    assert "primary.biomarkers.nras_mutant" in [m.field for m in o.missing]
+    assert "primary.biomarkers.kras_mutant" not in [m.field for m in o.missing]
+    assert "cetuximab/panitumumab" not in o.details["agents"]
+    nras_mut = make_case(**{"primary.biomarkers.nras_mutant": True})
+    assert "RAS mutant" in _text(nras_mut, "systemic_therapy")
+    assert "cetuximab/panitumumab" not in _opt(nras_mut, "systemic_therapy").details["agents"]
+
+
+def test_anti_egfr_first_line_only_left_sided() -> None:
+    right = make_case(**{"primary.side": "right"})
+    assert "anti-EGFR not first line" in _text(right, "systemic_therapy")
+    assert "cetuximab/panitumumab" not in _opt(right, "systemic_therapy").details["agents"]
+    left = make_case()
+    assert "cetuximab/panitumumab" in _opt(left, "systemic_therapy").details["agents"]
+
+
+def test_braf_v600e_encorafenib_after_first_line_and_no_transplant() -> None:
+    # BEACON (Kopetz 2019): encorafenib + cetuximab after first line; TRANSMET excludes BRAF.
+    case = make_case(**{"primary.biomarkers.braf_v600e": True})
+    assert "encorafenib + cetuximab after first line" in _text(case, "systemic_therapy")
+    assert "BRAF V600E" in _text(case, "transplant")
+    assert _opt(case, "transplant").status == "not_suitable"
+
+
+# --- Transplant for NET: the age line at 60 is a livermet convention ----------------------
+def test_net_age_60_line_is_labelled_as_judgement() -> None:
+    # The review (Liver Transplantation [45]) and Mazzaferro 2007 give age < 55 as a relative
+    # criterion; calculators.md says later series used 60. Turning 60 into a hard exclusion
+    # is livermet's convention and must say so.
+    t = THRESHOLDS["milan_age_relative_max"]
+    assert t.basis == "judgement" and S.JUDGEMENT in t.sources
+    case = make_case(**{"patient.age": 62, "primary.site": "neuroendocrine",
+                        "primary.ki67_percent": 3, "primary.differentiation": "well",
+                        "metastases.stable_months": 12, "metastases.liver_involvement_percent": 30,
+                        "metastases.pattern": "diffuse"})
+    o = _opt(case, "transplant")
+    assert o.status == "not_suitable"
+    age = [r for r in o.reasons if r.criterion == "milan_age_max"][0]
+    assert age.effect == "excludes" and "judgement" in age.basis and "review" in age.basis
+    young = make_case(**{"patient.age": 54, "primary.site": "neuroendocrine",
+                         "primary.ki67_percent": 3, "metastases.stable_months": 12,
+                         "metastases.liver_involvement_percent": 30})
+    assert "Age 54 < 55" in _text(young, "transplant")
+
+
+# --- IHP: the review gives its response rate without naming uveal melanoma ---------------
+def test_ihp_uveal_indication_is_not_attributed_to_the_review_alone() -> None:
+    rule = [r for r in OPTION_SPECS["ihp"].rules if r.effect == "recommends"][0]
+    assert rule.basis != "review"
+    assert S.SCANDIUM_2023 in rule.sources
+    case = make_case(**{"primary.site": "uveal_melanoma", "metastases.pattern": "miliary"})
+    o = _opt(case, "ihp")
+    assert o.status == "recommended"
+    key = o.reasons[0]
+    assert "without naming a primary" in key.text
+    assert "external" in key.basis and "review" in key.basis
