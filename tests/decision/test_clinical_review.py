@@ -126,3 +126,25 @@ def test_ihp_uveal_indication_is_not_attributed_to_the_review_alone() -> None:
     key = o.reasons[0]
     assert "without naming a primary" in key.text
     assert "external" in key.basis and "review" in key.basis
+
+
+# --- After PVE the "before" remnant is the one measured before PVE -------------------------
+def test_pve_before_and_after_both_pipelines() -> None:
+    # Vignette 03: remnant 250 mL before and 290 mL 4 weeks after PVE, total 1650 mL, tumour
+    # 100 mL: measured sFLR 250/1550 = 16.1% before, 290/1550 = 18.7% after. ``livermet
+    # assess`` hands the decision layer an sFLR already using the after-PVE remnant; the
+    # reason must still show the true "before" value.
+    import json
+    from pathlib import Path
+
+    from livermet.assess import assess_case
+    from livermet.case.model import Case
+
+    path = Path(__file__).parents[1] / "vignettes" / "03_crc_pve_low_kgr.json"
+    data = json.loads(path.read_text())
+    want = "PVE done: sFLR 16.1% before, 18.7% after"
+    full = assess_case(data, imaging=False).extras["options"]
+    pve = [o for o in full if o["code"] == "pve_then_resection"][0]
+    assert want in pve["reasons"]
+    alone = assess_options(Case.model_validate(data), {}).option("pve_then_resection")
+    assert want in [r.text for r in alone.reasons]

@@ -259,7 +259,15 @@ def _compute_missing_scores(case: Any, f: "Facts", scores: dict[str, Score]) -> 
                 "sflr_after_pve", run("sflr", {**sflr_in, "remnant_ml": v.remnant_ml_after_pve}))
         except (CalculatorInputError, KeyError, TypeError, ValueError) as exc:
             warnings.append(f"sFLR after PVE not computed: {exc}")
-    before, after = scores.get("sflr"), scores.get("sflr_after_pve")
+    # The remnant before PVE, always from volumetry.remnant_ml (``livermet assess`` passes an
+    # "sflr" score that already uses the remnant after PVE).
+    if v.remnant_ml_after_pve is not None and sflr_in and "sflr_before_pve" not in scores:
+        try:
+            scores["sflr_before_pve"] = Score.of(  # type: ignore[assignment]
+                "sflr_before_pve", run("sflr", sflr_in))
+        except (CalculatorInputError, KeyError, TypeError, ValueError) as exc:
+            warnings.append(f"sFLR before PVE not computed: {exc}")
+    before, after = scores.get("sflr_before_pve") or scores.get("sflr"), scores.get("sflr_after_pve")
     if "kgr" not in scores and v.weeks_since_pve and before is not None and after is not None:
         try:
             scores["kgr"] = Score.of("kgr", run("kgr", {  # type: ignore[assignment]

@@ -139,8 +139,9 @@ def _flr(f: Facts, a: LiverAnalysis) -> None:
     kg = f.score("kgr")
     if kg is not None and kg.value is not None:
         a.kgr = float(kg.value)
-    if sc is not None and sc.value is not None:
-        a.sflr_before = float(sc.value)
+    before = f.score("sflr_before_pve") or sc
+    if before is not None and before.value is not None:
+        a.sflr_before = float(before.value)
     if after is not None and after.value is not None:
         # After PVE the current remnant is the one that counts.
         sc = after
