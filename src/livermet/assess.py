@@ -127,7 +127,7 @@ INPUT_FIELDS: dict[str, tuple[str, ...]] = {
     "new_lesions": ("metastases.new_lesions",),
     "all_targets_gone": ("metastases.lesions[].measurements",),
     "size_change_percent": ("metastases.lesions[].measurements",),
-    "density_change_percent": ("(tumour density in HU is not in the case model)",),
+    "density_change_percent": ("metastases.lesions[].measurements[].density_hu",),
     "margin_mm": ("pathology.margin_mm",),
     "viable_tumour_percent": ("pathology.viable_tumour_percent",),
     "dose_per_fraction_gy": ("radiotherapy.dose_per_fraction_gy",),
@@ -391,6 +391,16 @@ def _recist_facts(case: Case) -> dict[str, Any] | str:
         if min(m.date for m in les.measurements) > baseline_date
         and any(m.visible is not False and (m.diameter_mm or 0) > 0 for m in les.measurements)
     ]
+
+    def mean_density_on(date: str) -> float | None:
+        # Choi 2007: tumour density is the mean CT attenuation (HU) of the target lesions,
+        # taken on the same time points as their size; every target must have it.
+        hus = [next((m.density_hu for m in les.measurements if m.date == date), None)
+               for les in targets]
+        if not hus or any(h is None for h in hus):
+            return None
+        return sum(hus) / len(hus)
+
     return {
         "targets": [les.id for les in targets],
         "targets_chosen": "automatically (2 largest measurable at baseline)" if auto else "flagged",
@@ -401,12 +411,31 @@ def _recist_facts(case: Case) -> dict[str, Any] | str:
         "current_sum_mm": current[1],
         "all_targets_gone": all(v == 0 for v in current[2]),
         "new_lesions_seen": new_lesion_ids,
+        "baseline_density_hu": mean_density_on(baseline[0]),
+        "current_density_hu": mean_density_on(current[0]),
     }
 
 
 # ----------------------------------------------------------------------------------------
 # Case -> calculator inputs
 # ----------------------------------------------------------------------------------------
+
+
+def _choi_density_change(rec: Mapping[str, Any]) -> tuple[float | None, list[str]]:
+    """Percent change of the targets' mean density (HU) from baseline to now (Choi 2007).
+
+    ``None`` (with a note) when a target lacks ``density_hu`` at either time point, or when
+    the baseline mean is not positive (a percent change of a value <= 0 HU is meaningless).
+    """
+    base, cur = rec.get("baseline_density_hu"), rec.get("current_density_hu")
+    if base is None or cur is None:
+        return None, []
+    if base <= 0:
+        return None, [f"baseline mean density {base:g} HU is not positive: the Choi density "
+                      "change (percent) cannot be computed"]
+    change = 100.0 * (cur - base) / base
+    return change, [f"density: mean of targets {base:g} HU at baseline, {cur:g} HU now "
+                    f"({change:+.1f}%)"]
 
 
 @dataclass
@@ -538,9 +567,10 @@ def case_inputs(case: Case, facts: Mapping[str, Any] | None = None) -> dict[str,
             "all_targets_gone": rec["all_targets_gone"]}, notes=rec_notes)
         size_change = (100.0 * (rec["current_sum_mm"] - rec["baseline_sum_mm"])
                        / rec["baseline_sum_mm"]) if rec["baseline_sum_mm"] else None
+        density_change, choi_notes = _choi_density_change(rec)
         plans["choi"] = _Plan("choi", {"size_change_percent": size_change,
-                                       "density_change_percent": None, "new_lesions": new},
-                              notes=rec_notes)
+                                       "density_change_percent": density_change, "new_lesions": new},
+                              notes=rec_notes + choi_notes)
 
     if case.pathology is None:
         reason = "no resection specimen (case.pathology absent)"

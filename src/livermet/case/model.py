@@ -87,6 +87,10 @@ class Measurement(_Model):
     date: str = Field(description="ISO date YYYY-MM-DD")
     diameter_mm: Optional[float] = Field(None, description="null or 0 when no longer visible")
     visible: Optional[bool] = None
+    density_hu: Optional[float] = Field(
+        None, description="mean attenuation of the lesion on contrast-enhanced CT, Hounsfield units "
+        "(HU); used for the Choi response (GIST)"
+    )
 
 
 class Lesion(_Model):

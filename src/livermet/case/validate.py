@@ -283,6 +283,12 @@ FIELD_SPECS: dict[str, Spec] = {
     "metastases.liver_involvement_percent": PERCENT,
     "metastases.lesions[].diameter_mm": DIAMETER,
     "metastases.lesions[].measurements[].diameter_mm": DIAMETER,
+    # CT attenuation: the Hounsfield scale runs from air (-1000 HU) to dense bone and metal
+    # (~3000 HU). Plausibility judgement: an enhancing or necrotic metastasis measures about
+    # -100 to 300 HU; outside that it is fat, calcium or a mistyped number.
+    "metastases.lesions[].measurements[].density_hu": Spec(
+        "HU", hard=(-1000.0, 3000.0), usual=(-100.0, 300.0), what="lesion density"
+    ),
     # Weeks of chemotherapy: plausibility judgement, 20 years is the hard limit.
     "liver.chemotherapy_weeks": Spec("weeks", hard=(0.0, 1040.0), usual=(0.0, 260.0)),
     "liver.chemotherapy_lines": Spec("", hard=(0.0, 20.0), usual=(0.0, 6.0), what="lines of chemotherapy"),

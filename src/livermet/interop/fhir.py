@@ -483,6 +483,9 @@ def case_to_bundle(case: Any, assessment: Mapping[str, Any] | Any | None = None,
             if m.get("visible") is not None:
                 mc.append({"code": _local("lesion-visible", "Visible"),
                            "valueBoolean": bool(m["visible"])})
+            if m.get("density_hu") is not None:  # UCUM Hounsfield unit: [hnsf'U]
+                mc.append({"code": _local("lesion-density", "Mean attenuation"),
+                           "valueQuantity": _qty(float(m["density_hu"]), "[hnsf'U]")})
             res = {"resourceType": "Observation", "status": "final",
                    "category": [_cc(OBS_CATEGORY, "imaging")],
                    "code": _local(CODE_MEASUREMENT, "Lesion measurement"), "subject": subject,
@@ -786,6 +789,8 @@ def _import_observation(res, case, unmapped, keep, lesions, measurements, conver
                                         if x.strip().isdigit()]
                 elif k == "lesion-diameter":
                     vals["diameter_mm"] = _num((comp.get("valueQuantity") or {}).get("value"))
+                elif k == "lesion-density":
+                    vals["density_hu"] = _num((comp.get("valueQuantity") or {}).get("value"))
                 elif k in ("lesion-near-major-vessel", "lesion-target", "lesion-visible"):
                     vals[k.split("-", 1)[1].replace("-", "_")] = comp.get("valueBoolean")
             if lc == CODE_LESION:
