@@ -421,9 +421,8 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
     lo = np.array(ref.shape)
     hi = np.zeros(3, dtype=int)
     found = False
-    liver_masks: dict[int, np.ndarray] = {}  # per piece, reused below
     for p in pieces:
-        m = liver_masks[id(p)] = _liver_code_mask(p.codes)
+        m = _liver_code_mask(p.codes)
         p_ij = m.any(axis=2)  # one reduction over the big array, then small ones
         if not p_ij.any():
             continue
@@ -460,10 +459,11 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
             src.append(slice(a0 - p.offset[ax], a1 - p.offset[ax]))
             dst.append(slice(a0 - lo[ax], a1 - lo[ax]))
         else:
-            c = p.codes[tuple(src)]
+            # one copy into C order (the crop's), then every pass below runs along memory
+            c = np.ascontiguousarray(p.codes[tuple(src)])
             d = tuple(dst)
             np.copyto(segments[d], c, where=(c - np.uint8(1)) < np.uint8(8))  # codes 1-8 are the segments
-            liver[d] |= liver_masks[id(p)][tuple(src)]
+            liver[d] |= _liver_code_mask(c)
             t = c == labelsets.ROLE_CODE["tumour"]
             if t.any():
                 tumour[d] |= t
