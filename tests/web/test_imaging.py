@@ -248,3 +248,139 @@ def test_failed_job_says_why_and_changes_nothing(tmp_path, demo_case, phantom_fi
     assert job["status"] == "failed" and len(job["message"]) > 10
     assert a.get(f"/api/cases/{pk}").json()["version"] == 1
     app.state.engine.dispose()
+
+
+def _liver_only_files(phantom_files):
+    """The phantom's liver as one mask without segment labels, plus its tumours."""
+    import nibabel as nib
+
+    d = phantom_files["dir"]
+    ph = phantom_files["phantom"]
+    if not (d / "liver.nii.gz").exists():
+        nib.save(nib.Nifti1Image(ph.liver.astype(np.uint8), ph.grid.affine_ras), d / "liver.nii.gz")
+        nib.save(nib.Nifti1Image(ph.portal_branches.astype(np.uint8), ph.grid.affine_ras), d / "portal.nii.gz")
+    return [("ct", phantom_files["ct"], None), ("liver", d / "liver.nii.gz", None),
+            ("tumour", phantom_files["tumours"], None)]
+
+
+def _dice(a, b) -> float:
+    return 2.0 * np.count_nonzero(a & b) / max(np.count_nonzero(a) + np.count_nonzero(b), 1)
+
+
+@pytest.mark.parametrize("source", ["landmarks", "portal_branches"])
+def test_segments_from_landmarks_or_portal_branches(tmp_path, demo_case, phantom_files, source):
+    """A liver mask without segment labels gets Couinaud segments from the uploaded landmarks
+    JSON or portal-branch label map; the method is reported and the viewer paints them."""
+    import json as _json
+
+    from PIL import Image
+
+    pytest.importorskip("livermet.imaging.couinaud")
+    app = make_app(tmp_path / "d")
+    a = Client(app, "admin")
+    ph = phantom_files["phantom"]
+    pk = a.post("/api/cases", json={"data": dict(demo_case, id=f"lm-{source}")}).json()["pk"]
+    files = _liver_only_files(phantom_files)
+    if source == "landmarks":
+        lm = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in ph.landmarks.items()}
+        bad = dict(lm)
+        del bad["ivc"]
+        r = _upload(a, pk, _json.dumps(bad).encode(), "lm.json", role="landmarks")
+        assert r.status_code == 422 and "ivc" in r.json()["detail"]  # the library's message
+        r = _upload(a, pk, b"{not json", "lm.json", role="landmarks")
+        assert r.status_code == 415 and "not valid JSON" in r.json()["detail"]
+        r = _upload(a, pk, phantom_files["tumours"].read_bytes(), "lm.nii.gz", role="landmarks")
+        assert r.status_code == 415 and ".json" in r.json()["detail"]
+        body = _json.dumps(lm).encode()
+        r = _upload(a, pk, body, "landmarks.json", role="landmarks")
+    else:
+        r = _upload(a, pk, (phantom_files["dir"] / "portal.nii.gz").read_bytes(), "portal.nii.gz",
+                    role="portal_branches")
+    assert r.status_code == 201, r.text
+    _run_case(app, a, pk, files)
+    vol = a.get(f"/api/cases/{pk}/images").json()["jobs"][0]["result"]["volumetry"]
+    method = {"landmarks": "landmarks", "portal_branches": "portal_territories"}[source]
+    assert vol["segments_method"] == method
+    # every segment measured, adding up to the liver (the imaging library's segments)
+    seg = vol["segments_ml"]
+    assert all(seg[str(n)] > 0 for n in range(1, 9))
+    assert sum(seg.values()) == pytest.approx(vol["liver_ml"], rel=0.01)
+    # the viewer paints the derived segments: on a mid-liver slice, each segment's colour region
+    # overlaps the phantom's true segment (Dice > 0.7; flat planes vs the phantom's truth)
+    meta = a.get(f"/api/cases/{pk}/viewer").json()
+    assert meta["segments_method"] == method and "segments" in meta["layers"]
+    from livermet.web.viewer import _SEGMENT_COLOURS
+
+    k = int(np.argmax((ph.segments == 8).sum(axis=(0, 1))))
+    rgba = np.asarray(Image.open(io.BytesIO(a.get(f"/api/cases/{pk}/viewer/overlay/{k}.png?layers=segments").content)))
+    truth = ph.segments[:, :, k].T
+    n8 = np.all(rgba[..., :3] == _SEGMENT_COLOURS[7], axis=-1) & (rgba[..., 3] > 0)
+    assert _dice(n8, truth == 8) > 0.7
+    # the results page says where the segments came from
+    page = a.get(f"/cases/{pk}/results").text
+    assert {"landmarks": "landmarks", "portal_branches": "portal-branch territories"}[source] in page
+    app.state.engine.dispose()
+
+
+def test_non_anatomic_resection_of_chosen_lesions(tmp_path, demo_case, phantom_files):
+    """Plan removal of one lesion with a margin: the remnant and the viewer's resection overlay
+    match an independent computation (scipy's exact Euclidean distance transform)."""
+    from PIL import Image
+    from scipy import ndimage
+
+    pytest.importorskip("livermet.imaging.pipeline")
+    app = make_app(tmp_path / "d")
+    a = Client(app, "admin")
+    ph = phantom_files["phantom"]
+    pk = a.post("/api/cases", json={"data": dict(demo_case, id="wedge")}).json()["pk"]
+    files = [("ct", phantom_files["ct"], None), ("labels", phantom_files["segments"], "liver_segments"),
+             ("tumour", phantom_files["tumours"], None)]
+    _run_case(app, a, pk, files)
+    case = a.get(f"/api/cases/{pk}").json()
+    ids = [les["id"] for les in case["data"]["metastases"]["lesions"]]
+    assert "L1" in ids
+    # bad input: unknown lesion, a margin out of range, "lesions" without ids
+    for body, word in (({"resect_lesions": ["L9"]}, "L9"), ({"resect_lesions": ["L1"], "margin_mm": 80}, "margin_mm"),
+                       ({"planned_resection": "lesions"}, "resect_lesions")):
+        r = a.post(f"/api/cases/{pk}/resection", json={"version": case["version"], **body})
+        assert r.status_code == 422 and word in r.json()["detail"], r.text
+    # which phantom tumour is L1: the one whose centre is nearest the library's lesion L1
+    vol0 = a.get(f"/api/cases/{pk}/images").json()["jobs"][0]["result"]["volumetry"]
+    c1 = np.array(next(les for les in vol0["lesions"] if les["id"] == "L1")["centroid_mm"])
+    info = min(ph.tumour_info, key=lambda t: np.linalg.norm(np.array(t["centre_mm"]) - c1))
+    number = ph.tumour_info.index(info) + 1
+    r = a.post(f"/api/cases/{pk}/resection", json={"version": case["version"], "planned_resection": "",
+                                                   "resect_lesions": ["L1"], "margin_mm": 8})
+    assert r.status_code == 200, r.text
+    v = r.json()["case"]["data"]["volumetry"]
+    assert (v["planned_resection"], v["resect_lesions"], v["margin_mm"]) == ("lesions", ["L1"], 8.0)
+    assert app.state.jobs.run_pending() == 1
+    res = a.get(f"/api/jobs/{r.json()['job']['id']}").json()["result"]["volumetry"]["resection"]
+    # independent: liver voxels whose centre is within 8 mm of a voxel of that tumour
+    dist = ndimage.distance_transform_edt(ph.tumours != number, sampling=ph.grid.spacing)
+    expected = (dist <= 8.0) & ph.liver
+    vv = float(np.prod(ph.grid.spacing)) / 1000.0
+    assert res["resected_ml"] == pytest.approx(expected.sum() * vv, rel=1e-6)
+    l1 = next(x for x in res["lesions_removed"] if x["id"] == "L1")
+    assert l1["removed"] and l1["removed_with_margin"]
+    after = a.get(f"/api/cases/{pk}").json()["data"]["volumetry"]
+    assert after["remnant_ml"] == pytest.approx(res["remnant_ml"])
+    # the viewer draws exactly that region (hatched: half the pixels in a 6-pixel pattern)
+    k = int(np.argmax(expected.sum(axis=(0, 1))))
+    rgba = np.asarray(Image.open(io.BytesIO(
+        a.get(f"/api/cases/{pk}/viewer/overlay/{k}.png?layers=resection").content)))
+    drawn = rgba[..., 3] > 0
+    truth = expected[:, :, k].T
+    yy, xx = np.indices(truth.shape)
+    assert np.array_equal(drawn, truth & (((yy + xx) % 6) < 3))
+    # a coronal slice through the same region: rows head to foot
+    j = int(np.argmax(expected.sum(axis=(0, 2))))
+    rgba = np.asarray(Image.open(io.BytesIO(
+        a.get(f"/api/cases/{pk}/viewer/overlay/{j}.png?layers=resection&axis=coronal").content)))
+    truth = expected[:, j, ::-1].T  # rows = S from the head down, columns = L
+    yy, xx = np.indices(truth.shape)
+    assert np.array_equal(rgba[..., 3] > 0, truth & (((yy + xx) % 6) < 3))
+    assert a.get(f"/api/cases/{pk}/viewer/ct/{j}.png?axis=oblique").status_code == 422
+    page = a.get(f"/cases/{pk}/results").text
+    assert 'id="resect-lesions"' in page and "L1" in page
+    app.state.engine.dispose()

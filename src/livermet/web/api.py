@@ -55,7 +55,11 @@ class MdtBody(BaseModel):
 
 class ResectionBody(BaseModel):
     version: int
-    planned_resection: str
+    planned_resection: str = Field("", description="e.g. right_hepatectomy, segments:6,7, lesions, "
+                                                    "right_hepatectomy+lesions; empty with resect_lesions: "
+                                                    "non-anatomic only")
+    resect_lesions: Optional[list[str]] = Field(None, description="lesion ids to remove non-anatomically")
+    margin_mm: Optional[float] = Field(None, description="margin around those lesions, mm (library default 10)")
 
 
 class UserCreate(BaseModel):
@@ -246,7 +250,25 @@ def api_choose_resection(pk: int, body: ResectionBody, request: Request,
 
     row = services.get_case(db, pk)
     data = json.loads(json.dumps(row.data))
-    vol = dict(data.get("volumetry") or {}, planned_resection=body.planned_resection)
+    ids = [x.strip() for x in (body.resect_lesions or []) if x and x.strip()]
+    name = body.planned_resection.strip()
+    if ids and not name:
+        name = "lesions"
+    try:
+        plan = library.check_resection(name, ids, body.margin_mm)
+    except library.LibraryUnavailable:
+        raise
+    except ValueError as exc:
+        raise services.Invalid(f"The resection cannot be planned: {exc}") from None
+    known = {str(les.get("id")).upper() for les in (data.get("metastases") or {}).get("lesions") or []
+             if isinstance(les, dict) and les.get("id")}
+    unknown = [i for i in plan["lesion_ids"] if i not in known]
+    if unknown:
+        raise services.Invalid(f"resect_lesions={','.join(unknown)}: expected lesion ids of this case "
+                               f"({', '.join(sorted(known)) or 'none yet: run volumetry on the images first'})")
+    vol = dict(data.get("volumetry") or {}, planned_resection=name,
+               resect_lesions=plan["lesion_ids"] or None,
+               margin_mm=plan["margin_mm"] if plan["lesion_ids"] else None)
     with_images = imaging_jobs.case_has_images(db, pk)
     if with_images:
         vol["remnant_ml"] = None  # measured again for the new plan by the job
@@ -259,8 +281,8 @@ def api_choose_resection(pk: int, body: ResectionBody, request: Request,
 
 def _report_figures(request: Request, row) -> dict | None:
     """The case's images as a report figure (display only), when it has any."""
-    segs = library.resection_segments((row.data.get("volumetry") or {}).get("planned_resection"))
-    png = viewer.report_figure(_viewer_dir(request, row.id), segs)
+    segs, use_mask = _resection_drawing(request, row)
+    png = viewer.report_figure(_viewer_dir(request, row.id), segs, resection_mask=use_mask)
     if png is None:
         return None
     return {"axial_CT_slice_with_Couinaud_segments,_tumours_and_the_planned_resection.png": png}
@@ -318,7 +340,9 @@ def api_get_mdt(pk: int, p: Principal = Depends(require("read")), db: Session = 
 # ------------------------------------------------------------------ imaging
 @router.put("/cases/{pk}/images", tags=["imaging"], status_code=201)
 async def api_upload_image(pk: int, request: Request,
-                           role: str = Query(..., description="ct, labels, liver, tumour, segment_1..8 ..."),
+                           role: str = Query(..., description="ct, labels, liver, tumour, segment_1..8, "
+                                                                "portal_branches (label map of portal branches 1-8), "
+                                                                "landmarks (JSON) ..."),
                            filename: str = Query(...), labelset: Optional[str] = None,
                            p: Principal = Depends(require("images")), db: Session = Depends(get_db)):
     """Upload one image as the raw request body (so that browsers can show progress).
@@ -333,7 +357,7 @@ async def api_upload_image(pk: int, request: Request,
         raise uploads.UploadError("a multilabel map needs its label set: labelset=liver_segments, "
                                   "totalsegmentator, liver_vessels (or upload separate masks by role)")
     name = uploads.safe_filename(filename)
-    kind = uploads.kind_of(name)
+    kind = uploads.kind_of(name, role)
     limit = int(s.max_upload_mb * 1e6)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -350,7 +374,8 @@ async def api_upload_image(pk: int, request: Request,
                                            max_ratio=s.max_zip_ratio, max_members=s.max_zip_members)
             target.unlink()
             stored = rel / "dicom"
-        imaging_jobs.check_readable(Path(s.data_dir) / stored, role)
+        if kind != "json":
+            imaging_jobs.check_readable(Path(s.data_dir) / stored, role)
         return stored
 
     try:
@@ -433,27 +458,43 @@ def api_viewer_meta(pk: int, request: Request, p: Principal = Depends(require("r
     return meta
 
 
+Axis = Literal["axial", "coronal", "sagittal"]
+
+
 @router.get("/cases/{pk}/viewer/ct/{k}.png", tags=["imaging"], response_class=Response)
 def api_ct_slice(pk: int, k: int, request: Request, preset: str = "abdomen", width: Optional[float] = None,
-                 level: Optional[float] = None, p: Principal = Depends(require("read"))):
+                 level: Optional[float] = None, axis: Axis = "axial", p: Principal = Depends(require("read"))):
     w, lv = viewer.PRESETS.get(preset, viewer.PRESETS["abdomen"])
     try:
-        png = viewer.ct_slice_png(_viewer_dir(request, pk), k, width or w, level if level is not None else lv)
+        png = viewer.ct_slice_png(_viewer_dir(request, pk), k, width or w, level if level is not None else lv,
+                                  axis=axis)
     except FileNotFoundError as exc:
         raise services.NotFound(str(exc)) from None
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
+def _resection_drawing(request: Request, row) -> tuple[tuple[int, ...], bool]:
+    """How to draw the case's planned resection: the library's resected-liver map when it was
+    computed for this plan (exact, lesions with their margin included), else its segments."""
+    from livermet.web.imaging_jobs import resection_key
+
+    meta = viewer.read_meta(_viewer_dir(request, row.id)) or {}
+    if meta.get("resection_plan") and meta["resection_plan"] == resection_key(row.data):
+        return (), True
+    return library.resection_segments((row.data.get("volumetry") or {}).get("planned_resection")), False
+
+
 @router.get("/cases/{pk}/viewer/overlay/{k}.png", tags=["imaging"], response_class=Response)
-def api_overlay_slice(pk: int, k: int, request: Request, layers: str = "liver,tumour",
+def api_overlay_slice(pk: int, k: int, request: Request, layers: str = "liver,tumour", axis: Axis = "axial",
                       p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
     wanted = set(layers.split(","))
     segments: tuple[int, ...] = ()
+    use_mask = False
     if "resection" in wanted:  # the case's planned resection, as the imaging library defines it
-        row = services.get_case(db, pk)
-        segments = library.resection_segments((row.data.get("volumetry") or {}).get("planned_resection"))
+        segments, use_mask = _resection_drawing(request, services.get_case(db, pk))
     try:
-        png = viewer.overlay_slice_png(_viewer_dir(request, pk), k, wanted, resection_segments=segments)
+        png = viewer.overlay_slice_png(_viewer_dir(request, pk), k, wanted, resection_segments=segments,
+                                       resection_mask=use_mask, axis=axis)
     except FileNotFoundError as exc:
         raise services.NotFound(str(exc)) from None
     return Response(png, media_type="image/png")

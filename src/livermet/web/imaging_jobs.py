@@ -47,6 +47,8 @@ def imaging_block(data_dir: Path, images: list[ImageFile]) -> dict:
             block["labelset"] = i.labelset
         elif i.role == "tumour":
             block["masks"].setdefault("tumour", []).append(path)
+        elif i.role in ("landmarks", "portal_branches"):  # Couinaud segments without segment labels
+            block[i.role] = path
         else:
             block["masks"][i.role] = path
     return block
@@ -107,7 +109,15 @@ def volumetry_job(ctx) -> dict:
     return {"volumetry": vol, "note": note}
 
 
-def _build_viewer(data_dir, pk: int, imgs: list[ImageFile]) -> dict:
+def resection_key(case_data: dict) -> str:
+    """The planned resection of a case as one string (name, lesion ids, margin): the viewer
+    draws the library's resected-liver map only while it was computed for this same plan."""
+    v = case_data.get("volumetry") or {}
+    return json.dumps([v.get("planned_resection"), sorted(v.get("resect_lesions") or []), v.get("margin_mm")])
+
+
+def _build_viewer(data_dir, pk: int, imgs: list[ImageFile], export_dir: Path | None = None,
+                  vol: dict | None = None, plan_key: str | None = None) -> dict:
     import numpy as np
 
     from livermet.imaging.io import read_image, read_label_images
@@ -146,8 +156,23 @@ def _build_viewer(data_dir, pk: int, imgs: list[ImageFile]) -> dict:
                     if i.role == "liver":
                         m &= roles_arr == 0
                     roles_arr[m] = code
+    # What the library derived: segments from landmarks / portal branches, and the resected
+    # liver of the planned resection (anatomic and lesions with their margin).
+    derived = resection = None
+    vol = vol or {}
+    if export_dir is not None:
+        seg_path, res_path = Path(export_dir) / "segments.nii.gz", Path(export_dir) / "resection.nii.gz"
+        if vol.get("segments_method") in ("landmarks", "portal_territories") and seg_path.exists():
+            arr, grid = read_image(seg_path, what="segments")
+            derived = (np.asarray(arr), grid.affine)
+        if res_path.exists() and vol.get("resection"):
+            arr, grid = read_image(res_path, what="resection")
+            resection = (np.asarray(arr) == 2, grid.affine)
     return viewer.build(Path(data_dir) / "viewer" / str(pk), ct=ct,
-                        roles=(roles_arr, grid_affine) if roles_arr is not None else None)
+                        roles=(roles_arr, grid_affine) if roles_arr is not None else None,
+                        derived_segments=derived, resection=resection,
+                        segments_method=vol.get("segments_method"),
+                        resection_plan=plan_key if resection is not None else None)
 
 
 def _paint_order(role: str | None) -> int:
@@ -164,10 +189,16 @@ def compute(data: dict, data_dir: str, pk: int, image_rows: list[dict]) -> tuple
     """Volumetry (imaging library) and the viewer's arrays; runs in the job process."""
     from types import SimpleNamespace
 
-    filled, vol = library.volumetry_for_case(data)
+    import shutil
+
+    export_dir = Path(data_dir) / "viewer" / str(pk) / "export"
+    shutil.rmtree(export_dir, ignore_errors=True)  # never show an earlier plan's resection
+    filled, vol = library.volumetry_for_case(data, export_dir=export_dir)
+    vol.pop("files", None)  # server paths: not for the API
     note = ""
     try:
-        _build_viewer(data_dir, pk, [SimpleNamespace(**r) for r in image_rows])
+        _build_viewer(data_dir, pk, [SimpleNamespace(**r) for r in image_rows], export_dir, vol,
+                      resection_key(data))
     except Exception as exc:  # the numbers matter more than the picture
         note = f"the viewer could not be prepared ({type(exc).__name__}: {exc})"
     return filled, vol, note

@@ -242,14 +242,16 @@ def cds_response(request_json: dict, get_case: Callable[[str], Any], service_id:
 
 
 # ----------------------------------------------------------------- imaging
-def volumetry_for_case(case_data: dict) -> tuple[dict, dict]:
+def volumetry_for_case(case_data: dict, export_dir=None) -> tuple[dict, dict]:
     """Run the imaging library on the case's ``imaging`` files.
 
-    Returns (the case with its volumetry and lesions filled by the library, the volumetry
-    result as ``VolumetryResult.to_dict``)."""
+    ``export_dir``: where the library writes its label maps of segments and of the
+    resection (shown by the viewer). Returns (the case with its volumetry and lesions filled
+    by the library, the volumetry result as ``VolumetryResult.to_dict``)."""
     fn = _attr("livermet.imaging.pipeline", "volumetry_for_case", "CT volumetry")
     case = parse_case(case_data)
-    vol = to_plain(fn(case))
+    kw = {"export_dir": export_dir} if export_dir is not None else {}
+    vol = to_plain(fn(case, **kw))
     filled = case.model_dump(mode="json")
     out = dict(case_data)
     out["volumetry"] = filled.get("volumetry")
@@ -288,6 +290,26 @@ def resection_segments(name: str | None) -> tuple[int, ...]:
     except Exception:  # an unknown name or one needing lesion ids: nothing to draw
         return ()
     return tuple(plan.segments) if plan is not None else ()
+
+
+def check_resection(name: str | None, resect_lesions: list[str] | None, margin_mm: float | None) -> dict:
+    """Check a planned resection with the imaging library's parser; the normalised plan as
+    {"name", "segments", "lesion_ids", "margin_mm"}. Raises ``ValueError`` with the
+    library's message (which names the field, the value and what is expected)."""
+    fn = _attr("livermet.imaging.resection", "parse_resection", "Resections")
+    kw = {} if margin_mm is None else {"margin_mm": margin_mm}
+    plan = fn(name or None, list(resect_lesions or []), **kw)
+    if plan is None:
+        raise ValueError("planned_resection=(empty): expected a resection name, or lesion ids to remove")
+    return {"name": plan.name, "segments": list(plan.segments), "lesion_ids": list(plan.lesion_ids),
+            "margin_mm": plan.margin_mm}
+
+
+def default_margin_mm() -> float | None:
+    try:
+        return float(_attr("livermet.imaging.resection", "DEFAULT_MARGIN_MM", "Resections"))
+    except LibraryUnavailable:
+        return None
 
 
 def write_phantom(out_dir):

@@ -234,7 +234,9 @@ def results_page(pk: int, request: Request, p: Principal = Depends(require("read
         error = f"The assessment could not be computed: {type(exc).__name__}: {exc}"
     return render(request, "results.html", p, summary=services.case_summary(row), data=row.data,
                   assessment=assessment, error=error, volumetry=latest_volumetry(db, pk),
-                  resections=library.resection_names())
+                  resections=library.resection_names(), default_margin=library.default_margin_mm(),
+                  lesions=[les for les in ((row.data.get("metastases") or {}).get("lesions") or [])
+                           if isinstance(les, dict) and les.get("id")])
 
 
 @router.get("/cases/{pk}/meeting", response_class=HTMLResponse)

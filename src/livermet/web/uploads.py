@@ -16,8 +16,13 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 ACCEPTED = "NIfTI (.nii, .nii.gz), NRRD (.nrrd, .seg.nrrd) or a .zip of a DICOM series"
+ACCEPTED_LANDMARKS = "a landmarks JSON file (.json; format in livermet.imaging.couinaud)"
 IMAGE_ROLES = ("ct", "labels", "liver", "tumour", *(f"segment_{n}" for n in range(1, 9)),
-               "portal_vein", "hepatic_veins", "ivc")
+               "portal_vein", "hepatic_veins", "ivc", "portal_branches", "landmarks")
+# Inputs for Couinaud segments when the label maps have none (livermet.imaging.couinaud):
+# hepatic-vein/IVC/portal landmark points, or a label map of portal branches 1-8.
+SEGMENT_SOURCE_ROLES = ("landmarks", "portal_branches")
+MAX_LANDMARKS_BYTES = 1_000_000
 
 
 class UploadError(ValueError):
@@ -35,8 +40,12 @@ def safe_filename(name: str) -> str:
     return (keep or "upload")[:120]
 
 
-def kind_of(filename: str) -> str:
+def kind_of(filename: str, role: str | None = None) -> str:
     low = filename.lower()
+    if role == "landmarks":
+        if low.endswith(".json"):
+            return "json"
+        raise UploadError(f"file {filename!r}: landmarks are {ACCEPTED_LANDMARKS}.", 415)
     if low.endswith((".nii", ".nii.gz")):
         return "nifti"
     if low.endswith(".nrrd"):
@@ -103,9 +112,32 @@ def check_content(path: Path, filename: str, kind: str, max_image_bytes: int | N
         if not start.startswith(b"NRRD"):
             raise UploadError(f"{filename!r} is not an NRRD file (it does not start with 'NRRD'); "
                               f"expected {ACCEPTED}.", 415)
+    elif kind == "json":
+        check_landmarks(path, filename)
     elif kind == "dicom_zip":
         if not start.startswith(b"PK\x03\x04"):
             raise UploadError(f"{filename!r} is not a zip archive; expected {ACCEPTED}.", 415)
+
+
+def check_landmarks(path: Path, filename: str) -> None:
+    """A landmarks file must be JSON the imaging library accepts (its message otherwise)."""
+    import json
+
+    if path.stat().st_size > MAX_LANDMARKS_BYTES:
+        raise UploadError(f"{filename!r} is larger than {MAX_LANDMARKS_BYTES // 1000} kB: not a landmarks file.", 413)
+    try:
+        data = json.loads(path.read_bytes())
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UploadError(f"{filename!r} is not valid JSON ({exc}); expected {ACCEPTED_LANDMARKS}.", 415) from None
+    try:
+        from livermet.imaging.couinaud import validate_landmarks
+        from livermet.imaging.errors import ImagingInputError
+    except ImportError:  # pragma: no cover - the imaging library is part of livermet
+        return
+    try:
+        validate_landmarks(data)
+    except ImagingInputError as exc:
+        raise UploadError(f"the landmarks in {filename!r} are not usable: {exc}") from None
 
 
 def safe_extract_dicom_zip(path: Path, dest: Path, *, max_total_bytes: int, max_ratio: float,

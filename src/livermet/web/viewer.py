@@ -43,10 +43,19 @@ def canonical(array: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, tuple[
 
 
 def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
-          roles: tuple[np.ndarray, np.ndarray] | None, note: str = "") -> dict:
-    """Write the display arrays and ``meta.json`` into ``viewer_dir``; return the meta."""
+          roles: tuple[np.ndarray, np.ndarray] | None, note: str = "",
+          derived_segments: tuple[np.ndarray, np.ndarray] | None = None,
+          resection: tuple[np.ndarray, np.ndarray] | None = None,
+          segments_method: str | None = None, resection_plan: str | None = None) -> dict:
+    """Write the display arrays and ``meta.json`` into ``viewer_dir``; return the meta.
+
+    ``derived_segments``: Couinaud segments the imaging library derived (landmarks or portal
+    branches), painted over liver that has no segment label. ``resection``: the liver the
+    library resects for ``resection_plan`` (anatomic segments and lesions with their margin).
+    """
     viewer_dir.mkdir(parents=True, exist_ok=True)
-    meta: dict = {"layers": [], "note": note, "presets": {k: list(v) for k, v in PRESETS.items()}}
+    meta: dict = {"layers": [], "note": note, "presets": {k: list(v) for k, v in PRESETS.items()},
+                  "segments_method": segments_method, "resection_plan": None}
     shape = None
     if ct is not None:
         arr, spacing = canonical(ct[0], ct[1])
@@ -62,14 +71,29 @@ def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
             (viewer_dir / "ct.npy").unlink(missing_ok=True)
             meta["has_ct"] = False
         shape, meta["spacing_mm"] = arr.shape, spacing
+        if derived_segments is not None:
+            seg, _ = canonical(np.asarray(derived_segments[0]).astype(np.uint8), derived_segments[1])
+            if seg.shape == arr.shape:
+                m = (arr == 9) & (seg >= 1) & (seg <= 8)
+                arr[m] = seg[m]
         _save(viewer_dir / "roles.npy", arr)
         present = set(np.unique(arr).tolist())
         if present & set(range(1, 10)):
             meta["layers"].append("liver")
         if present & set(range(1, 9)):
             meta["layers"].append("segments")
-        if present & set(range(1, 9)):
-            meta["layers"].append("resection")  # the planned resection's segments
+        res_arr = None
+        if resection is not None:
+            res_arr, _ = canonical(np.asarray(resection[0]).astype(np.uint8), resection[1])
+            if res_arr.shape != arr.shape:
+                res_arr = None
+        if res_arr is not None:
+            _save(viewer_dir / "resection.npy", res_arr)
+            meta["resection_plan"] = resection_plan  # imaging_jobs.resection_key of the plan
+        else:
+            (viewer_dir / "resection.npy").unlink(missing_ok=True)
+        if present & set(range(1, 9)) or res_arr is not None:
+            meta["layers"].append("resection")  # the planned resection (library's resected liver)
         if 10 in present:
             meta["layers"].append("tumour")
         if present & {11, 12, 13, 14}:
@@ -145,23 +169,46 @@ def _png(arr: np.ndarray, mode: str) -> bytes:
     return buf.getvalue()
 
 
-def ct_slice_png(viewer_dir: Path, k: int, width: float, level: float) -> bytes:
+AXES = ("axial", "coronal", "sagittal")
+
+
+def take_slice(arr: np.ndarray, axis: str, k: int) -> np.ndarray:
+    """Slice ``k`` of a canonical (S, P, L) array for display: axial (rows anterior to
+    posterior, columns patient right to left), coronal (rows head to foot, columns patient
+    right to left) or sagittal (rows head to foot, columns anterior to posterior)."""
+    if axis == "axial":
+        return np.asarray(arr[_clamp(k, arr.shape[0])])
+    if axis == "coronal":
+        return np.asarray(arr[::-1, _clamp(k, arr.shape[1]), :])
+    if axis == "sagittal":
+        return np.asarray(arr[::-1, :, _clamp(k, arr.shape[2])])
+    raise ValueError(f"axis={axis!r}: expected one of {', '.join(AXES)}")
+
+
+def ct_slice_png(viewer_dir: Path, k: int, width: float, level: float, axis: str = "axial") -> bytes:
     arr = _CACHE.get(viewer_dir / "ct.npy")
     if arr is None:
         raise FileNotFoundError("no CT for this case")
-    sl = np.asarray(arr[_clamp(k, arr.shape[0])], dtype=np.float32)
+    sl = take_slice(arr, axis, k).astype(np.float32)
     lo = level - width / 2.0
     img = np.clip((sl - lo) / max(width, 1.0) * 255.0, 0, 255).astype(np.uint8)
     return _png(img, "L")
 
 
 def overlay_slice_png(viewer_dir: Path, k: int, layers: set[str], alpha: int = 110,
-                      resection_segments: tuple[int, ...] = ()) -> bytes:
+                      resection_segments: tuple[int, ...] = (), resection_mask: bool = False,
+                      axis: str = "axial") -> bytes:
+    """The overlay of slice ``k`` along ``axis`` as RGBA PNG. The resection is drawn from the
+    library's resected-liver map when ``resection_mask`` (and the map exists), otherwise as
+    the segments ``resection_segments``."""
     roles = _CACHE.get(viewer_dir / "roles.npy")
     if roles is None:
         raise FileNotFoundError("no label map for this case")
-    k = _clamp(k, roles.shape[0])
-    r = np.asarray(roles[k])
+    r = take_slice(roles, axis, k)
+    res = None
+    if "resection" in layers and resection_mask:
+        rm = _CACHE.get(viewer_dir / "resection.npy")
+        res = take_slice(rm, axis, k) > 0 if rm is not None and rm.shape == roles.shape else None
     rgba = np.zeros(r.shape + (4,), dtype=np.uint8)
 
     def paint(mask, colour, a=alpha):
@@ -175,8 +222,8 @@ def overlay_slice_png(viewer_dir: Path, k: int, layers: set[str], alpha: int = 1
             paint(r == n, _SEGMENT_COLOURS[n - 1])
     if "vessels" in layers:
         paint((r >= 11) & (r <= 14), VESSEL_COLOUR)
-    if "resection" in layers and resection_segments:
-        m = np.isin(r, list(resection_segments))
+    if "resection" in layers and (res is not None or resection_segments):
+        m = res if res is not None else np.isin(r, list(resection_segments))
         if m.any():
             # hatched, so the structures underneath stay visible
             yy, xx = np.indices(m.shape)
@@ -190,7 +237,8 @@ def _clamp(k: int, n: int) -> int:
     return max(0, min(int(k), n - 1))
 
 
-def report_figure(viewer_dir: Path, resection_segments: tuple[int, ...] = ()) -> bytes | None:
+def report_figure(viewer_dir: Path, resection_segments: tuple[int, ...] = (),
+                  resection_mask: bool = False) -> bytes | None:
     """An axial slice for the report: CT (liver window) with segments, tumours and the
     planned resection drawn over it, at the slice with the most tumour (else mid-liver)."""
     from PIL import Image
@@ -207,8 +255,9 @@ def report_figure(viewer_dir: Path, resection_segments: tuple[int, ...] = ()) ->
         base = Image.open(io.BytesIO(ct_slice_png(viewer_dir, k, w, lv))).convert("RGBA")
     else:
         base = Image.new("RGBA", (nx, ny), (0, 0, 0, 255))
-    layers = {"segments", "tumour"} | ({"resection"} if resection_segments else set())
-    over = Image.open(io.BytesIO(overlay_slice_png(viewer_dir, k, layers, resection_segments=resection_segments)))
+    layers = {"segments", "tumour"} | ({"resection"} if resection_segments or resection_mask else set())
+    over = Image.open(io.BytesIO(overlay_slice_png(viewer_dir, k, layers, resection_segments=resection_segments,
+                                                   resection_mask=resection_mask)))
     img = Image.alpha_composite(base, over).convert("RGB")
     dz, dy, dx = meta["spacing_mm"]
     scale = 600 / max(nx * dx, ny * dy)

@@ -76,6 +76,12 @@ document.addEventListener("DOMContentLoaded", () => {
     if (job) {
       jstatus.textContent = `volumetry job ${job.id}: ${job.status}` + (job.message && job.message !== job.status ? ` — ${job.message}` : "") +
         (job.status === "running" ? ` (${Math.round(job.progress * 100)}%)` : "");
+      const vres = job.result && job.result.volumetry;
+      if (vres) {
+        const how = { labels: "segment labels", landmarks: "landmarks", portal_territories: "portal-branch territories" };
+        jstatus.textContent += vres.segments_method ? ` — Couinaud segments from ${how[vres.segments_method] || vres.segments_method}`
+          : " — no Couinaud segments (upload segment labels, landmarks JSON or a portal-branch map)";
+      }
       jstatus.className = job.status === "failed" ? "error" : (job.status === "done" ? "ok" : "");
       jstatus.dataset.status = job.status;
       if (job.status === "queued" || job.status === "running") {
