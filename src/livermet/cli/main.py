@@ -58,7 +58,22 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OSError as exc:
+        # A file the command had to read or write (an --out, --figures or --export-dir
+        # folder, a directory given for a file ...): say which and why, exit 2, no traceback.
+        import sys
+
+        from rich.markup import escape
+
+        from livermet.cli.common import err
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[bold red]error:[/] {escape(where + str(exc.strerror or exc))}", highlight=False)
+        err.print("[dim]hint:[/] check that the path exists, is the right kind (file or folder) "
+                  "and that you may read or write it", highlight=False)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

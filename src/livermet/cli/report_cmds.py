@@ -168,7 +168,9 @@ def fhir_import(
     from livermet.interop.fhir import FhirImportError, bundle_to_case
 
     try:
-        case, unmapped = bundle_to_case(bundle.read_text("utf-8"))
+        # the path itself: bundle_to_case reads it (a directory, an empty file or a JSON array
+        # are then reported as such, not mistaken for a file name)
+        case, unmapped = bundle_to_case(bundle)
     except FhirImportError as exc:
         fail(f"{bundle}: {exc}")
     except UnicodeDecodeError:

@@ -226,7 +226,11 @@ def _check_mask_values(arr: np.ndarray, what: str, source: str) -> None:
     mn, mx = arr.min(), arr.max()
     sample = arr[tuple(slice(None, None, max(1, n // 48)) for n in arr.shape)]
     distinct = np.unique(sample)
-    if mn < 0 or (arr.dtype.kind == "f" and not np.all(distinct == np.round(distinct))) or distinct.size > 16:
+    # Many distinct values mean a CT image, unless they are whole numbers 0-255: a label map
+    # (TotalSegmentator's total task has 117 classes), refused below as such.
+    if mn < 0 or (arr.dtype.kind == "f" and not np.all(distinct == np.round(distinct))) or (
+        distinct.size > 16 and mx > 255
+    ):
         raise ImagingInputError(
             what,
             source,

@@ -590,7 +590,7 @@ def _load(bundle_json: Any) -> dict[str, Any]:
         try:
             bundle_json = Path(bundle_json).read_text("utf-8")
         except OSError as exc:
-            raise FhirImportError(f"cannot read bundle {bundle_json!r}: {exc.strerror}") from None
+            raise FhirImportError(f"cannot read bundle {str(bundle_json)!r}: {exc.strerror}") from None
     if isinstance(bundle_json, (str, bytes)):
         try:
             data = json.loads(bundle_json)
