@@ -159,6 +159,14 @@ def test_min_distance_equals_scipy_edt_minimum(seed):
         assert got == ref if ref <= limit else got > limit
 
 
+def test_min_distance_of_overlapping_sets_is_zero():
+    a = np.zeros((9, 9, 9), dtype=bool)
+    a[1:8, 1:8, 1:8] = True
+    b = np.zeros_like(a)
+    b[3:6, 3:6, 3:9] = True  # its inner voxels are inner voxels of a too
+    assert L.min_distance_mm(a, b, (0.8, 0.8, 2.0)) == 0.0 == ndimage.distance_transform_edt(~b)[a].min()
+
+
 def _scipy_min_distance(a, b, spacing, limit=np.inf):
     return float(ndimage.distance_transform_edt(~b, sampling=spacing)[a].min())
 

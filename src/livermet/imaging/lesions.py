@@ -306,6 +306,8 @@ def min_distance_mm(
     then some value > ``limit`` (possibly inf) is returned. inf when either set is empty.
     """
     sp = np.asarray(spacing, dtype=float)
+    if (a & b).any():
+        return 0.0
     ia = np.argwhere(a & dilate_cube(~a))
     ib = np.argwhere(b & dilate_cube(~b))
     if len(ia) == 0 or len(ib) == 0:
