@@ -6,6 +6,8 @@ reviewer from the sources named, not read back from the code.
 
 from __future__ import annotations
 
+import pytest
+
 from livermet.decision import assess_options
 from livermet.decision.knowledge import OPTION_SPECS, THRESHOLDS
 from livermet.decision.knowledge import sources as S
@@ -78,12 +80,32 @@ def test_anti_egfr_needs_both_kras_and_nras() -> None:
     assert "cetuximab/panitumumab" not in _opt(nras_mut, "systemic_therapy").details["agents"]
 
 
+UNRESECTABLE = {"metastases.extrahepatic": {"present": True, "resectable": False,
+                                            "sites": ["peritoneum"]}}
+
+
 def test_anti_egfr_first_line_only_left_sided() -> None:
-    right = make_case(**{"primary.side": "right"})
+    right = make_case(**{"primary.side": "right"}, **UNRESECTABLE)
     assert "anti-EGFR not first line" in _text(right, "systemic_therapy")
     assert "cetuximab/panitumumab" not in _opt(right, "systemic_therapy").details["agents"]
-    left = make_case()
+    left = make_case(**UNRESECTABLE)
+    assert _opt(left, "systemic_therapy").intent == "palliative"
     assert "cetuximab/panitumumab" in _opt(left, "systemic_therapy").details["agents"]
+
+
+@pytest.mark.parametrize("changes", [{}, {"primary.side": "right"},
+                                     {"primary.biomarkers.kras_mutant": True}])
+def test_no_biologic_around_resection(changes: dict) -> None:
+    # Resectable CRLM (the base case: 2 lesions, sFLR 38.6%): perioperative chemotherapy
+    # without a biologic. New EPOC (Primrose, Lancet Oncol 2014) found shorter PFS with
+    # cetuximab; ESMO mCRC 2023 advises perioperative FOLFOX/CAPOX alone.
+    case = make_case(**changes)
+    o = _opt(case, "systemic_therapy")
+    assert o.intent == "perioperative"
+    assert o.details["agents"] == ["FOLFOX/FOLFIRI/FOLFOXIRI"]
+    ras = [r for r in o.reasons if r.criterion == "ras"][0]
+    assert ras.effect == "info" and "without a biologic" in ras.text
+    assert S.NEW_EPOC_2014 in ras.sources
 
 
 def test_braf_v600e_encorafenib_after_first_line_and_no_transplant() -> None:

@@ -335,6 +335,9 @@ _SPECS = [
                  (S.R_CHEMO, S.R_BIOLOGICS), "review"),
             Rule("Anti-EGFR (cetuximab, panitumumab) only for RAS wild-type, in first line for "
                  "left-sided primaries.", "supports", (S.ESMO_MCRC_2023,), "guideline"),
+            Rule("Around resection of resectable metastases: chemotherapy without a biologic "
+                 "(cetuximab shortened progression-free survival in New EPOC).", "caution",
+                 (S.NEW_EPOC_2014, S.ESMO_MCRC_2023), "primary"),
             Rule("BRAF V600E: encorafenib + cetuximab after first line.", "supports",
                  (S.ESMO_MCRC_2023, S.BEACON_2019), "guideline"),
             Rule("MSI-high / dMMR: first-line pembrolizumab.", "supports",

@@ -125,6 +125,7 @@ MULIER_2005 = Source("Mulier, Ann Surg 2005;242:158 (local recurrence after RFA 
 CLOCC_2017 = Source("Ruers, J Natl Cancer Inst 2017;109:djx015 (CLOCC, EORTC 40004)", check=True)
 RUSTHOVEN_2009 = Source("Rusthoven, J Clin Oncol 2009;27:1572 (liver SBRT phase I/II)", check=True)
 NORDLINGER_2008 = Source("Nordlinger, Lancet 2008;371:1007 (EORTC 40983, perioperative FOLFOX)")
+NEW_EPOC_2014 = Source("Primrose, Lancet Oncol 2014;15:601 (New EPOC, no cetuximab around resection)")
 BENOIST_2006 = Source("Benoist, J Clin Oncol 2006;24:3939 (complete response of CRLM)")
 
 # --- External guidelines and trials for systemic therapy ---------------------------------

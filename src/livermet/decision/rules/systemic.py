@@ -55,6 +55,13 @@ def _colorectal(b: Builder, f: Facts, it: str) -> None:
         b.need("primary.biomarkers.msi_high", "MSI-high disease is treated with first-line "
                "immunotherapy")
     ras = f.ras
+    # Around resection no biologic is added: cetuximab with perioperative chemotherapy
+    # shortened progression-free survival in New EPOC (KRAS wild-type, operable CRLM); the
+    # RAS/sidedness choice of biologic is for disease that is (or becomes) unresectable.
+    periop = it == "perioperative"
+    no_biologic = ("; around resection chemotherapy without a biologic (New EPOC: cetuximab "
+                   "shortened progression-free survival)")
+    periop_src = (S.NEW_EPOC_2014,) if periop else ()
     if ras is None:
         for field_, known in (("kras_mutant", f.kras), ("nras_mutant", f.nras)):
             if known is None:
@@ -64,9 +71,11 @@ def _colorectal(b: Builder, f: Facts, it: str) -> None:
               "tested", "against", S.ESMO_MCRC_2023, criterion="ras")
     elif ras == "mutant":
         b.add("RAS mutant: anti-EGFR antibodies (cetuximab, panitumumab) not suitable; "
-              "bevacizumab with chemotherapy", "info", S.ESMO_MCRC_2023, S.R_BIOLOGICS,
-              criterion="ras")
-        agents.append("bevacizumab")
+              + ("bevacizumab with chemotherapy if unresectable" + no_biologic if periop
+                 else "bevacizumab with chemotherapy"), "info", S.ESMO_MCRC_2023,
+              S.R_BIOLOGICS, *periop_src, criterion="ras")
+        if not periop:
+            agents.append("bevacizumab")
     else:
         if f.side == "left" and f.braf:
             b.add("RAS wild-type, left-sided, but BRAF V600E: the benefit of first-line anti-EGFR "
@@ -80,6 +89,11 @@ def _colorectal(b: Builder, f: Facts, it: str) -> None:
                   "immunotherapy for MSI-high disease)", "info", S.ESMO_MCRC_2023,
                   S.R_BIOLOGICS, criterion="ras")
             agents.append("cetuximab/panitumumab (with chemotherapy)")
+        elif f.side == "left" and periop:
+            b.add("RAS wild-type, left-sided primary: anti-EGFR antibody (cetuximab or "
+                  "panitumumab) with doublet chemotherapy in first line if unresectable"
+                  + no_biologic, "info", S.ESMO_MCRC_2023, S.R_BIOLOGICS, *periop_src,
+                  criterion="ras")
         elif f.side == "left":
             b.add("RAS wild-type, left-sided primary: anti-EGFR antibody (cetuximab or "
                   "panitumumab) with doublet chemotherapy in first line", "supports",
@@ -87,9 +101,10 @@ def _colorectal(b: Builder, f: Facts, it: str) -> None:
             agents.append("cetuximab/panitumumab")
         elif f.side == "right":
             b.add("RAS wild-type but right-sided primary: bevacizumab preferred in first line; "
-                  "anti-EGFR not first line", "info", S.ESMO_MCRC_2023, S.R_BIOLOGICS,
-                  criterion="ras")
-            agents.append("bevacizumab")
+                  "anti-EGFR not first line" + (no_biologic if periop else ""), "info",
+                  S.ESMO_MCRC_2023, S.R_BIOLOGICS, *periop_src, criterion="ras")
+            if not periop:
+                agents.append("bevacizumab")
         else:
             b.need("primary.side", "anti-EGFR in first line only for left-sided RAS wild-type "
                    "primaries")
