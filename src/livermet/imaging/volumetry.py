@@ -4,6 +4,11 @@ The voxel volume is ``|det(A)|`` of the 3x3 part of the voxel-to-patient affine
 (:attr:`Grid.voxel_volume_ml`), so volumes do not depend on orientation, axis order, flips
 or obliquity. Counting is done with ``np.count_nonzero`` and chunked ``np.bincount`` on the
 liver crop: no float copy of any volume is ever made.
+
+Tumour voxels cut out of a segment map take the segment of the nearest labelled voxel
+(:func:`fill_unassigned_segments`), found by an exact separable distance transform in numpy
+(:func:`nearest_feature`) on the box around each lesion; scipy's transform is used only for
+large gaps, where its import pays off.
 """
 
 from __future__ import annotations
