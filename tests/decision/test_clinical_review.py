@@ -170,3 +170,27 @@ def test_pve_before_and_after_both_pipelines() -> None:
     assert want in pve["reasons"]
     alone = assess_options(Case.model_validate(data), {}).option("pve_then_resection")
     assert want in [r.text for r in alone.reasons]
+
+
+# --- The calculators' review citations are real ----------------------------------------
+def test_calculator_review_citations_exist_in_the_review() -> None:
+    # Same check as test_knowledge.py applies to the decision sources, for the Source
+    # constants of the calculator modules (section heading exists; [n] occurs inside it).
+    import importlib
+
+    from livermet.calculators.base import Source
+    from test_knowledge import REVIEW, _sections
+
+    if not REVIEW.exists():
+        pytest.skip("review text not present")
+    sections = _sections(REVIEW.read_text())
+    cited = 0
+    for mod in ("liver_function", "volume", "prognosis", "transplant", "response", "radiation"):
+        m = importlib.import_module(f"livermet.calculators.{mod}")
+        for name, src in vars(m).items():
+            if isinstance(src, Source) and src.review_section:
+                cited += 1
+                assert src.review_section in sections, (mod, name)
+                if src.review_ref is not None:
+                    assert f"[{src.review_ref}]" in sections[src.review_section], (mod, name)
+    assert cited >= 7
