@@ -194,3 +194,18 @@ def test_calculator_review_citations_exist_in_the_review() -> None:
                 if src.review_ref is not None:
                     assert f"[{src.review_ref}]" in sections[src.review_section], (mod, name)
     assert cited >= 7
+
+
+# --- After a resection the listed lesions may be the resected ones -----------------------
+def test_resection_not_recommended_again_over_a_recorded_specimen() -> None:
+    # Vignette 22 records the pathology of a resection (margin 0.5 mm, R1) but still lists the
+    # pre-operative lesions: recommending their resection again would mislead the team.
+    path = {"lesion_count": 2, "largest_diameter_mm": 30, "margin_mm": 0.5}
+    case = make_case(pathology=path)
+    o = _opt(case, "resection")
+    assert o.status == "consider"
+    assert any(r.criterion == "already_resected" and "judgement" in r.basis for r in o.reasons)
+    # A new recurrence after the resection is a new plan: no such caution.
+    again = make_case(pathology=path, **{"metastases.recurrence_after_resection": True})
+    assert not any(r.criterion == "already_resected" for r in _opt(again, "resection").reasons)
+    assert _opt(make_case(), "resection").status == "recommended"

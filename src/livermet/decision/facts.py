@@ -139,6 +139,7 @@ class Facts:
     chemo_given: bool | None
     has_volumetry: bool
     lung_shunt: float | None = None
+    liver_specimen: bool = False  # case.pathology holds a liver resection specimen
     scores: Mapping[str, Score] = field(default_factory=dict)
 
     # --- derived -----------------------------------------------------------------------
@@ -334,6 +335,7 @@ def gather(case: Any, scores: Mapping[str, Any] | None) -> tuple[Facts, list[str
         chemo_weeks=chemo_weeks, chemo_lines=chemo_lines, chemo_given=chemo_given,
         has_volumetry=case.volumetry.remnant_ml is not None,
         lung_shunt=getattr(getattr(case, "sirt", None), "lung_shunt_percent", None),
+        liver_specimen=getattr(case, "pathology", None) is not None,
         scores=norm,
     )
     warnings = _compute_missing_scores(case, f, norm)

@@ -291,6 +291,11 @@ def resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
     b.details.update({"sflr_percent": a.sflr, "sflr_minimum_percent": th(a.sflr_min_key),
                       "flr": a.flr, "feasibility": a.feasibility,
                       "segments_involved": sorted(f.segments_involved)})
+    if f.liver_specimen and not f.recurrence_after_resection:
+        b.add("A liver resection specimen is already recorded (pathology): the listed lesions "
+              "may be the resected ones; record the current disease (or "
+              "metastases.recurrence_after_resection) before planning another resection",
+              "caution", S.R_CONCLUSIONS, S.JUDGEMENT, criterion="already_resected")
     if f.recurrence_after_resection:
         b.add("Recurrence after previous hepatectomy: repeat resection remains possible "
               "(parenchyma-sparing surgery keeps it open)", "info", S.R_ANATOMY_SPARING,
