@@ -16,10 +16,12 @@ masks, or from a TotalSegmentator output folder (--labels FOLDER).
 
 Examples:
 
-  livermet volumetry --labels segs.nii.gz --labelset liver_segments --resection right_hepatectomy
+  livermet volumetry --labels segs.nii.gz --labelset liver_segments \\
+    --resection right_hepatectomy
 
-  livermet volumetry ct.nii.gz --mask liver=liver.nii.gz --mask tumour=t1.nii.gz
-  --landmarks landmarks.json --resection lesions --resect-lesions L1 --height-cm 175 --weight-kg 80
+  livermet volumetry ct.nii.gz --mask liver=liver.nii.gz \\
+    --mask tumour=t1.nii.gz --landmarks landmarks.json \\
+    --resection lesions --resect-lesions L1 --height-cm 175 --weight-kg 80
 """
 
 

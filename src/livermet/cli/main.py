@@ -57,6 +57,30 @@ for _name in COMMAND_MODULES:
     _mod.register(app)
 
 
+def _reflow(text: str) -> str:
+    """Join a help paragraph's hard-wrapped lines (Typer keeps them, and at 80 columns Rich
+    then breaks mid-sentence); paragraphs whose lines are all indented (examples) stay as is."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p if all(line.startswith(" ") for line in p.splitlines()) else " ".join(p.split("\n"))
+        for p in paragraphs
+    )
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        text = info.help or (info.callback.__doc__ if info.callback else None)
+        if text:
+            info.help = _reflow(text)
+    for group in typer_app.registered_groups:
+        _reflow_help(group.typer_instance)
+
+
+_reflow_help(app)
+
+
 def main() -> None:
     try:
         app()
