@@ -31,6 +31,10 @@ def serve(
     workers_jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Run the background job worker."),
     workers: int = typer.Option(1, "--workers", min=1, max=64,
                                 help="Server processes (more use more CPU cores; each runs the job worker)."),
+    session_idle_minutes: Optional[float] = typer.Option(
+        None, "--session-idle-minutes",
+        help="Log a session out after this many minutes without a request "
+             "(default 30, or LIVERMET_SESSION_IDLE_MINUTES)."),
 ) -> None:
     """Start the MDT web application (worklist, case editor, CT viewer, results, API).
 
@@ -45,7 +49,7 @@ def serve(
     from livermet.web.app import create_app
     from livermet.web.settings import SettingsError
 
-    settings = _settings(data_dir, start_worker=workers_jobs)
+    settings = _settings(data_dir, start_worker=workers_jobs, session_idle_minutes=session_idle_minutes)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
@@ -67,6 +71,7 @@ def serve(
     os.environ["LIVERMET_DATA_DIR"] = str(Path(settings.data_dir).resolve())
     os.environ["LIVERMET_SECRET_KEY"] = settings.with_secret().secret_key
     os.environ["LIVERMET_JOBS"] = "1" if workers_jobs else "0"
+    os.environ["LIVERMET_SESSION_IDLE_MINUTES"] = str(settings.session_idle_minutes)
     uvicorn.run("livermet.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
                 access_log=False, log_level="info", proxy_headers=False)
 

@@ -75,6 +75,11 @@ class UserUpdate(BaseModel):
     password: Optional[str] = None
 
 
+class PasswordBody(BaseModel):
+    current_password: str
+    new_password: str
+
+
 class TokenBody(BaseModel):
     label: str = ""
 
@@ -88,7 +93,7 @@ def api_login(body: LoginBody, request: Request, response: Response, db: Session
                        lock_minutes=s.lockout_minutes)
     if res.user is None:
         raise HTTPException(401, res.reason)
-    token, row = create_session(db, res.user, s.session_hours)
+    token, row = create_session(db, res.user, s.session_hours, s.session_idle_minutes)
     set_session_cookie(response, token, request)
     return {"username": res.user.username, "role": res.user.role, "csrf_token": row.csrf_token}
 
@@ -111,6 +116,17 @@ def api_logout(request: Request, response: Response, p: Principal = Depends(requ
 def api_me(p: Principal = Depends(require("read"))):
     return {"username": p.username, "role": p.role, "csrf_token": p.csrf_token,
             "permissions": sorted(__import__("livermet.web.deps", fromlist=["x"]).PERMISSIONS[p.role])}
+
+
+@router.post("/me/password", tags=["auth"])
+def api_change_password(body: PasswordBody, request: Request, p: Principal = Depends(require("read")),
+                        db: Session = Depends(get_db)):
+    """Change your own password (the current one is needed). Your other sessions end."""
+    s = request.app.state.settings
+    services.change_own_password(db, p.actor, body.current_password, body.new_password,
+                                 attempts=s.lockout_attempts, lock_minutes=s.lockout_minutes,
+                                 keep_session=request.cookies.get(SESSION_COOKIE) if p.via == "session" else None)
+    return {"ok": True}
 
 
 @router.post("/tokens", tags=["auth"], status_code=201)

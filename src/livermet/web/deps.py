@@ -61,7 +61,9 @@ def current_principal(request: Request, db: Session) -> Principal | None:
         if user is not None:
             principal = Principal(user.id, user.username, user.role, None, "token")
     else:
-        found = lookup_session(db, request.cookies.get(SESSION_COOKIE))
+        s = request.app.state.settings
+        found = lookup_session(db, request.cookies.get(SESSION_COOKIE), idle_minutes=s.session_idle_minutes,
+                               hours=s.session_hours)
         if found is not None:
             srow, user = found
             principal = Principal(user.id, user.username, user.role, srow.csrf_token, "session")

@@ -69,7 +69,7 @@ async def login_submit(request: Request, db: Session = Depends(get_db)):
     if res.user is None:
         return render(request, "login.html", None, 401, next=nxt, error=res.reason,
                       login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE))
-    token, _row = create_session(db, res.user, s.session_hours)
+    token, _row = create_session(db, res.user, s.session_hours, s.session_idle_minutes)
     resp = RedirectResponse(nxt, 303)
     set_session_cookie(resp, token, request)
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
@@ -82,6 +82,32 @@ def logout(request: Request, p: Principal = Depends(require("read")), db: Sessio
     resp = RedirectResponse("/login", 303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
+
+
+# ------------------------------------------------------------------ own account
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, p: Principal = Depends(require("read"))):
+    return render(request, "account.html", p, message=None, error=None,
+                  idle_minutes=request.app.state.settings.session_idle_minutes)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def account_password(request: Request, p: Principal = Depends(require("read")),
+                           db: Session = Depends(get_db)):
+    form = await request.form()
+    s = request.app.state.settings
+    new, again = str(form.get("new_password", "")), str(form.get("new_password_again", ""))
+    try:
+        if new != again:
+            raise services.Invalid("new_password_again: the two new passwords differ")
+        services.change_own_password(db, p.actor, str(form.get("current_password", "")), new,
+                                     attempts=s.lockout_attempts, lock_minutes=s.lockout_minutes,
+                                     keep_session=request.cookies.get(SESSION_COOKIE))
+    except services.ServiceError as exc:
+        return render(request, "account.html", p, exc.status_code, message=None, error=exc.message,
+                      idle_minutes=s.session_idle_minutes)
+    return render(request, "account.html", p, message="Your password was changed; your other sessions were ended.",
+                  error=None, idle_minutes=s.session_idle_minutes)
 
 
 # ------------------------------------------------------------------ worklist

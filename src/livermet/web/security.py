@@ -9,7 +9,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from livermet.web.models import ApiToken, SessionRow, User, utcnow
@@ -77,10 +77,16 @@ def authenticate(db: Session, username: str, password: str, *, attempts: int,
     return LoginResult(user)
 
 
-def create_session(db: Session, user: User, hours: float) -> tuple[str, SessionRow]:
+def create_session(db: Session, user: User, hours: float, idle_minutes: float | None = None) -> tuple[str, SessionRow]:
+    """A new session. ``expires_at`` is the idle deadline (moved forward by activity, see
+    ``lookup_session``), never later than ``created_at + hours``."""
     token = secrets.token_urlsafe(32)
+    now = utcnow()
+    life = dt.timedelta(hours=hours)
+    if idle_minutes is not None:
+        life = min(life, dt.timedelta(minutes=idle_minutes))
     row = SessionRow(id_hash=sha256_hex(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                     created_at=utcnow(), expires_at=utcnow() + dt.timedelta(hours=hours))
+                     created_at=now, expires_at=now + life)
     db.add(row)
     # Expired sessions of anyone are cleaned up on log-in.
     db.execute(delete(SessionRow).where(SessionRow.expires_at < utcnow()))
@@ -88,7 +94,11 @@ def create_session(db: Session, user: User, hours: float) -> tuple[str, SessionR
     return token, row
 
 
-def lookup_session(db: Session, token: str | None) -> tuple[SessionRow, User] | None:
+def lookup_session(db: Session, token: str | None, *, idle_minutes: float | None = None,
+                   hours: float | None = None) -> tuple[SessionRow, User] | None:
+    """The live session of ``token`` and its user, or None (unknown, expired, idle too long,
+    user disabled). With ``idle_minutes``, activity moves the idle deadline forward (at most
+    to ``created_at + hours``); the row is written at most about once a minute per session."""
     if not token:
         return None
     found = db.execute(select(SessionRow, User).join(User, User.id == SessionRow.user_id)
@@ -96,9 +106,29 @@ def lookup_session(db: Session, token: str | None) -> tuple[SessionRow, User] | 
     if found is None:
         return None
     row, user = found
-    if row.expires_at < utcnow() or not user.active:
+    now = utcnow()
+    if row.expires_at < now or not user.active:
         return None
+    if idle_minutes is not None:
+        idle = dt.timedelta(minutes=idle_minutes)
+        new = now + idle
+        if hours is not None:
+            new = min(new, row.created_at + dt.timedelta(hours=hours))
+        if new - row.expires_at > min(dt.timedelta(seconds=60), idle / 2):
+            db.execute(update(SessionRow).where(SessionRow.id_hash == row.id_hash).values(expires_at=new))
+            db.commit()
+            row.expires_at = new
     return row, user
+
+
+def end_user_sessions(db: Session, user_id: int, keep_token: str | None = None) -> int:
+    """End every session of a user (but ``keep_token``'s); the number ended."""
+    stmt = delete(SessionRow).where(SessionRow.user_id == user_id)
+    if keep_token:
+        stmt = stmt.where(SessionRow.id_hash != sha256_hex(keep_token))
+    n = db.execute(stmt).rowcount
+    db.commit()
+    return n or 0
 
 
 def end_session(db: Session, token: str | None) -> None:

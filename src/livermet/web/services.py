@@ -231,3 +231,34 @@ def update_user(db: Session, actor: Actor, user_id: int, *, role: str | None = N
     audit(db, actor, "update", "user", user.id, before, after)
     db.commit()
     return user
+
+
+def change_own_password(db: Session, actor: Actor, current: str, new: str, *, attempts: int,
+                        lock_minutes: float, keep_session: str | None = None) -> User:
+    """A user changes their own password: the current one is checked as at log-in (failures
+    count towards the lock-out); the new one needs 8 characters and must differ from the
+    current one and the user name. The user's other sessions end (audited, no hashes logged)."""
+    from livermet.web.security import authenticate, end_user_sessions
+
+    user = db.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise NotFound("No such user.")
+    new = new or ""
+    if len(new) < 8:
+        raise Invalid("new_password: expected at least 8 characters")
+    if new == current:
+        raise Invalid("new_password: expected a password different from the current one")
+    if new.strip().lower() == user.username.lower():
+        raise Invalid("new_password: expected something other than your user name")
+    res = authenticate(db, user.username, current or "", attempts=attempts, lock_minutes=lock_minutes)
+    if res.user is None:
+        raise Invalid("current_password: wrong" + (" (the account is now locked)" if "locked" in res.reason else ""))
+    user = res.user
+    user.password_hash = hash_password(new)
+    audit(db, actor, "change_password", "user", user.id, None, {"password": "changed"})
+    db.commit()
+    ended = end_user_sessions(db, user.id, keep_token=keep_session)
+    if ended:
+        audit(db, actor, "end_sessions", "user", user.id, None, {"sessions_ended": ended})
+        db.commit()
+    return user

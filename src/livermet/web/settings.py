@@ -34,7 +34,8 @@ class Settings:
     max_zip_members: int = 5000
     lockout_attempts: int = 5
     lockout_minutes: float = 15.0
-    session_hours: float = 12.0
+    session_hours: float = 12.0  # absolute lifetime of a session
+    session_idle_minutes: float = 30.0  # a session without a request for this long ends
     start_worker: bool = True
     job_processes: int = 1  # volumetry in a separate process (0: in the worker thread)
     cookie_secure: bool | None = None  # None: secure in production
@@ -57,7 +58,7 @@ class Settings:
             kw["admin_password"] = env["LIVERMET_ADMIN_PASSWORD"]
         for name, conv in (("max_upload_mb", float), ("lockout_attempts", int),
                            ("lockout_minutes", float), ("session_hours", float),
-                           ("max_unzipped_mb", float)):
+                           ("session_idle_minutes", float), ("max_unzipped_mb", float)):
             key = "LIVERMET_" + name.upper()
             if env.get(key):
                 try:
@@ -78,6 +79,11 @@ class Settings:
                                 "expected at least 32 in production mode")
         if s.lockout_attempts < 1:
             raise SettingsError(f"lockout_attempts={s.lockout_attempts}: expected >= 1")
+        if not s.session_idle_minutes > 0:
+            raise SettingsError(f"LIVERMET_SESSION_IDLE_MINUTES={s.session_idle_minutes}: expected a number of "
+                                "minutes > 0 (e.g. 30)")
+        if not s.session_hours > 0:
+            raise SettingsError(f"LIVERMET_SESSION_HOURS={s.session_hours}: expected a number of hours > 0")
         if s.max_upload_mb <= 0:
             raise SettingsError(f"max_upload_mb={s.max_upload_mb}: expected > 0")
         if s.database_url and not s.database_url.startswith(("sqlite", "postgresql")):
