@@ -10,6 +10,12 @@ from livermet.cli.common import JSON_OPTION, err, out, print_json
 from livermet.cli.common import fail as _fail
 
 
+def escape(text: str) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
+
 def fail(message: str, hint: str | None = None) -> NoReturn:
     """common.fail with Rich markup escaped (user values may contain '[')."""
     from rich.markup import escape
@@ -184,6 +190,44 @@ def _parse_pairs(name: str, pairs: list[str]) -> dict[str, str]:
     return raw
 
 
+def _unit_advice(raw: dict[str, str]) -> dict[str, str]:
+    """For numbers typed without a unit and outside the usual range of that lab (or height,
+    weight), what was probably meant: the same number in another common unit, as the case
+    validator says it (e.g. bilirubin=34 is 34 mg/dL unless written 34umol/L)."""
+    from livermet.case.validate import FIELD_SPECS, LAB_SPECS
+    from livermet.units import parse_value_with_unit
+
+    specs = {**LAB_SPECS, "height_cm": FIELD_SPECS["patient.height_cm"],
+             "weight_kg": FIELD_SPECS["patient.weight_kg"]}
+    advice: dict[str, str] = {}
+    for key, text in raw.items():
+        spec = specs.get(key)
+        if spec is None:
+            continue
+        try:
+            number, unit = parse_value_with_unit(text)
+        except ValueError:
+            continue
+        lo, hi = spec.usual if spec.usual != (None, None) else spec.hard
+        if unit is not None or ((lo is None or number >= lo) and (hi is None or number <= hi)):
+            continue
+        unit_name = "" if spec.unit in ("1", "") else f" {spec.unit}"
+        for label, factor in spec.reread:
+            v = number * factor
+            if (lo is None or v >= lo) and (hi is None or v <= hi):
+                if label.startswith("fraction"):
+                    advice[key] = f"{key}={text} looks like a fraction: percent is {key}={v:g}"
+                else:
+                    advice[key] = (f"{key}={text} is taken as {number:g}{unit_name}, which is "
+                                   f"unusual; if the unit is {label}, write "
+                                   f"{key}={text}{label.replace(' ', '')} (= {v:.3g}{unit_name})")
+                break
+        else:
+            advice[key] = (f"{key}={text} is taken as {number:g}{unit_name}, outside the usual "
+                           f"{lo:g}-{hi:g}{unit_name}; check the value and its unit")
+    return advice
+
+
 def calc(
     name: Optional[str] = typer.Argument(None, help="Calculator name (see --list)."),
     params: Optional[List[str]] = typer.Argument(None, help="Inputs as key=value (units allowed)."),
@@ -205,10 +249,17 @@ def calc(
         _print_description(calc_def, as_json)
         return
     raw = _parse_pairs(name, params)
+    advice = _unit_advice(raw)
     try:
         result = run(name, raw)
     except CalculatorInputError as exc:
-        fail(str(exc), hint=f"`livermet calc {name}` lists the parameters and their units")
+        if exc.value is None:  # absent, not a bad value
+            fail(f"{name}: {exc.parameter} is missing: expected {exc.expected}",
+                 hint=f"`livermet calc {name}` lists the parameters and their units")
+        fail(str(exc), hint=advice.get(exc.parameter)
+             or f"`livermet calc {name}` lists the parameters and their units")
+    for text in advice.values():  # stderr: --json output stays JSON only
+        err.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
     if as_json:
         print_json(result.to_dict())
     else:
