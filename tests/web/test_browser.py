@@ -125,6 +125,8 @@ def test_case_from_upload_to_report(server, chromium_path, phantom_files, tmp_pa
             page.set_input_files("#upload-file", str(path))
             page.click("#upload-form button[type=submit]")
             page.wait_for_selector("#upload-status.ok")
+        slice_requests: list[str] = []
+        page.on("request", lambda r: slice_requests.append(r.url) if "/viewer/ct/" in r.url else None)
         page.click("#run-volumetry")
         page.wait_for_selector("#job-status[data-status=done]", timeout=90_000)
         page.wait_for_selector("#viewer:not([hidden])")
@@ -135,6 +137,23 @@ def test_case_from_upload_to_report(server, chromium_path, phantom_files, tmp_pa
         page.keyboard.press("ArrowUp")
         page.keyboard.press("ArrowUp")
         page.wait_for_function(f"() => document.getElementById('view').dataset.drawn === '{int(first) + 2}'")
+        # neighbouring slices are fetched before they are shown (smooth scrolling)
+        page.wait_for_timeout(300)
+        fetched = {int(u.split("/viewer/ct/")[1].split(".png")[0]) for u in slice_requests if "axis=axial" in u}
+        assert {int(first) + d for d in (3, 4, 5)} <= fetched, sorted(fetched)
+        # the coronal view: head up, the canvas in the coronal field of view's proportions
+        axial_size = page.eval_on_selector("#view", "c => [c.width, c.height]")
+        page.select_option("#axis", "coronal")
+        page.wait_for_function("() => document.getElementById('view').dataset.axis === 'coronal'")
+        ph = phantom_files["phantom"]
+        (nx, ny, nz), (dx, dy, dz) = ph.grid.shape, ph.grid.spacing
+        coronal_size = page.eval_on_selector("#view", "c => [c.width, c.height]")
+        assert coronal_size != axial_size
+        assert coronal_size[1] / coronal_size[0] == pytest.approx(nz * dz / (nx * dx), abs=0.01)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / "03a-imaging-coronal.png"), full_page=True)
+        page.select_option("#axis", "axial")
+        page.wait_for_function("() => document.getElementById('view').dataset.axis === 'axial'")
         page.check("input[data-layer=segments]")
         page.check("input[data-layer=resection]")
         page.select_option("#preset", "liver")
@@ -151,13 +170,19 @@ def test_case_from_upload_to_report(server, chromium_path, phantom_files, tmp_pa
         page.wait_for_selector("#options article.option")
         assert page.locator("#options article.option").count() >= 5
         assert page.locator("article[data-code=resection] .reasons li").count() >= 1
+        assert "segment labels" in page.inner_text("#segments-method")
         remnant_before = page.inner_text("#remnant-ml")
-        page.fill("#resection-select", "right_hepatectomy")
+        # a left lateral sectionectomy with a non-anatomic resection of L1 (8 mm margin)
+        page.fill("#resection-select", "left_lateral_sectionectomy")
+        page.check("#resect-lesions input[value=L1]")
+        page.fill("#resection-margin", "8")
         with page.expect_navigation(timeout=90_000):  # a job measures the new remnant, then the page reloads
             page.click("#resection-form button[type=submit]")
         page.wait_for_selector("#options article.option")
         assert page.inner_text("#remnant-ml") != remnant_before
-        assert page.inner_text("#planned-resection") == "right_hepatectomy"
+        assert page.inner_text("#planned-resection") == "left_lateral_sectionectomy+lesions"
+        assert "L1" in page.inner_text("#planned-lesions") and "8.0 mm" in page.inner_text("#planned-lesions")
+        assert "L1" in page.inner_text("#lesions-removed")
         page.screenshot(path=str(ARTIFACTS / "04-results.png"), full_page=True)
 
         # the report, as HTML and as PDF

@@ -104,12 +104,16 @@ def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
     meta["shape"] = list(shape)
     meta["slices"] = int(shape[0])
     # Slices that hold liver, to open the viewer where there is something to see.
+    # ... along each axis (the coronal and sagittal views count from the front / the right).
+    centre = [int(n // 2) for n in shape]
     if roles is not None:
         rarr = np.load(viewer_dir / "roles.npy", mmap_mode="r")
-        ks = np.nonzero(np.any(rarr > 0, axis=(1, 2)))[0]
-        meta["first_slice"] = int((ks[0] + ks[-1]) // 2) if ks.size else int(shape[0] // 2)
-    else:
-        meta["first_slice"] = int(shape[0] // 2)
+        for ax, others in ((0, (1, 2)), (1, (0, 2)), (2, (0, 1))):
+            ks = np.nonzero(np.any(rarr > 0, axis=others))[0]
+            if ks.size:
+                centre[ax] = int((ks[0] + ks[-1]) // 2)
+    meta["first_slice"] = centre[0]
+    meta["first_slices"] = {"axial": centre[0], "coronal": centre[1], "sagittal": centre[2]}
     tmp = viewer_dir / "meta.json.tmp"
     tmp.write_text(json.dumps(meta))
     os.replace(tmp, viewer_dir / "meta.json")

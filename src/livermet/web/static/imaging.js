@@ -99,35 +99,86 @@ document.addEventListener("DOMContentLoaded", () => {
   const ctx = canvas.getContext("2d");
   const slider = document.getElementById("slice");
   const preset = document.getElementById("preset");
+  const axisSel = document.getElementById("axis");
   const label = document.getElementById("slice-label");
   let meta = null;
   const layers = new Set();
+  const position = {};  // the slice shown last along each axis
   let drawToken = 0;
+  let generation = 0;  // bumped when the viewer data change: cached slices are dropped
+  // Decoded slices by URL (a small LRU): scrolling shows prefetched neighbours at once.
+  const cache = new Map();
+  const CACHE_MAX = 240;
+  const PREFETCH = 3;  // slices on each side of the one shown
 
   function loadImage(url) {
-    return new Promise((resolve, reject) => {
+    if (cache.has(url)) {
+      const p = cache.get(url);
+      cache.delete(url); cache.set(url, p);  // most recently used last
+      return p;
+    }
+    const p = new Promise((resolve, reject) => {
       const img = new Image();
       img.onload = () => resolve(img);
-      img.onerror = () => reject(new Error("image failed: " + url));
+      img.onerror = () => { cache.delete(url); reject(new Error("image failed: " + url)); };
       img.src = url;
     });
+    cache.set(url, p);
+    while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value);
+    return p;
+  }
+
+  function axisLength(axis) {
+    const [nz, ny, nx] = meta.shape;
+    return { axial: nz, coronal: ny, sagittal: nx }[axis];
+  }
+
+  function urls(k) {
+    const axis = axisSel.value;
+    const out = [];
+    if (meta.has_ct) out.push(`/api/cases/${pk}/viewer/ct/${k}.png?axis=${axis}&preset=${preset.value}&g=${generation}`);
+    const on = [...layers].filter((l) => meta.layers.includes(l)).sort();
+    if (on.length) out.push(`/api/cases/${pk}/viewer/overlay/${k}.png?axis=${axis}&layers=${on.join(",")}&g=${generation}`);
+    return out;
+  }
+
+  function prefetch(k) {
+    const n = axisLength(axisSel.value);
+    for (let d = 1; d <= PREFETCH; d++) {
+      for (const j of [k + d, k - d]) {
+        if (j >= 0 && j < n) for (const u of urls(j)) loadImage(u).catch(() => {});
+      }
+    }
+  }
+
+  function sizeCanvas() {
+    const [nz, ny, nx] = meta.shape;
+    const [dz, dy, dx] = meta.spacing_mm;
+    const axis = axisSel.value;
+    // square millimetres on screen: 512 px for the larger side of the field of view
+    const [w, h] = { axial: [nx * dx, ny * dy], coronal: [nx * dx, nz * dz], sagittal: [ny * dy, nz * dz] }[axis];
+    const pxPerMm = 512 / Math.max(w, h);
+    canvas.width = Math.round(w * pxPerMm);
+    canvas.height = Math.round(h * pxPerMm);
+    canvas.dataset.axis = axis;
+    canvas.setAttribute("aria-label", `${axis} slice; scroll or use the arrow keys`);
+    slider.max = axisLength(axis) - 1;
   }
 
   async function draw() {
     if (!meta) return;
     const k = Number(slider.value);
-    label.textContent = `${k + 1} / ${meta.slices}`;
+    position[axisSel.value] = k;
+    label.textContent = `${axisSel.value} ${k + 1} / ${axisLength(axisSel.value)}`;
     const token = ++drawToken;
-    const parts = [];
-    if (meta.has_ct) parts.push(loadImage(`/api/cases/${pk}/viewer/ct/${k}.png?preset=${preset.value}`));
-    const on = [...layers].filter((l) => meta.layers.includes(l));
-    if (on.length) parts.push(loadImage(`/api/cases/${pk}/viewer/overlay/${k}.png?layers=${on.join(",")}`));
-    const imgs = await Promise.all(parts);
+    let imgs;
+    try { imgs = await Promise.all(urls(k).map(loadImage)); } catch (e) { return; }
     if (token !== drawToken) return;
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     for (const img of imgs) ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
     canvas.dataset.drawn = String(k);
+    prefetch(k);
   }
 
   async function loadViewer() {
@@ -135,15 +186,15 @@ document.addEventListener("DOMContentLoaded", () => {
     try { m = await livermet.api("GET", `/api/cases/${pk}/viewer`); } catch (e) { return; }
     const first = !meta;
     meta = m;
+    generation++;
+    cache.clear();
     document.getElementById("viewer").hidden = false;
-    const [nz, ny, nx] = meta.shape;
-    const [dz, dy, dx] = meta.spacing_mm;
-    // square millimetres on screen: 512 px for the larger side of the field of view
-    const pxPerMm = 512 / Math.max(nx * dx, ny * dy);
-    canvas.width = Math.round(nx * dx * pxPerMm);
-    canvas.height = Math.round(ny * dy * pxPerMm);
-    slider.max = nz - 1;
-    if (first) slider.value = meta.first_slice;
+    const starts = meta.first_slices || { axial: meta.first_slice };
+    for (const ax of ["axial", "coronal", "sagittal"]) {
+      if (first || position[ax] === undefined) position[ax] = starts[ax] !== undefined ? starts[ax] : Math.floor(axisLength(ax) / 2);
+    }
+    sizeCanvas();
+    slider.value = position[axisSel.value];
     preset.disabled = !meta.has_ct;
     const box = document.getElementById("layer-toggles");
     box.innerHTML = "";
@@ -160,18 +211,28 @@ document.addEventListener("DOMContentLoaded", () => {
     draw();
   }
 
+  function step(delta) {
+    slider.value = Math.max(0, Math.min(Number(slider.max), Number(slider.value) + delta));
+    draw();
+  }
+
   slider.addEventListener("input", draw);
   preset.addEventListener("change", draw);
+  axisSel.addEventListener("change", () => {
+    if (!meta) return;
+    sizeCanvas();
+    slider.value = position[axisSel.value];
+    draw();
+  });
   canvas.addEventListener("wheel", (e) => {
     e.preventDefault();
-    slider.value = Number(slider.value) + (e.deltaY > 0 ? -1 : 1);
-    draw();
+    step(e.deltaY > 0 ? -1 : 1);
   }, { passive: false });
   canvas.addEventListener("keydown", (e) => {
-    if (e.key === "ArrowUp" || e.key === "ArrowRight") slider.value = Number(slider.value) + 1;
-    else if (e.key === "ArrowDown" || e.key === "ArrowLeft") slider.value = Number(slider.value) - 1;
+    if (e.key === "ArrowUp" || e.key === "ArrowRight") step(1);
+    else if (e.key === "ArrowDown" || e.key === "ArrowLeft") step(-1);
     else return;
-    e.preventDefault(); draw();
+    e.preventDefault();
   });
   refresh();
 });
