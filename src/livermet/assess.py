@@ -779,6 +779,11 @@ def _run_imaging(case: Case, base_dir: Path | None, warnings: list[str],
     except ValueError as exc:  # ImagingInputError and friends: the user's input
         field_name = getattr(exc, "field", None)
         raise ImagingStepError(f"imaging{'.' + field_name if field_name else ''}: {exc}") from None
+    # The imaging step's own warnings (label set against the names in the file, resampled
+    # grids, lesions left in the remnant ...) belong to the assessment's warnings: the CLI,
+    # the report and the web show those.
+    for w in (result.get("warnings") if isinstance(result, Mapping) else None) or []:
+        warnings.append(f"imaging: {w}")
     after = work.volumetry.model_dump()
     for key in ("total_liver_ml", "tumour_ml", "remnant_ml"):
         typed, measured = before.get(key), after.get(key)
