@@ -413,7 +413,40 @@ def load_anatomy(
                 continue
             pieces += _pieces_from_image(img, {value: role}, ref, what, warnings, separate_tumour=role == "tumour")
     assert ref is not None
-    return _assemble(pieces, ref, warnings, labelset, str(ct) if ct else None)
+    anat = _assemble(pieces, ref, warnings, labelset, str(ct) if ct else None)
+    if ct is not None and any("resampled by nearest neighbour" in w for w in warnings):
+        _check_liver_lies_on_the_ct(anat, ct)
+    return anat
+
+
+# Plausibility judgement: liver parenchyma and its tumours attenuate well above -200 HU on any
+# CT (fat is about -100 HU, air and lung -1000 to -500 HU). A liver of which more than 5% lies
+# below -200 HU sits over lung, bowel gas or outside the body: the labels are not where their
+# grid puts them (e.g. a cropped label map whose affine was not shifted with the crop).
+AIR_HU = -200.0
+LIVER_IN_AIR_MAX_FRACTION = 0.05
+
+
+def _check_liver_lies_on_the_ct(anat: Anatomy, ct: str | Path) -> None:
+    """Labels resampled onto the CT must put the liver on soft tissue (only then is the CT read)."""
+    from livermet.imaging.io import read_image
+
+    arr, grid = read_image(ct, "ct")
+    if not grid.same_space(anat.grid) or arr.min() >= AIR_HU:  # not in HU: nothing to judge
+        return
+    values = np.asarray(arr[anat.crop_slices])[anat.liver]
+    if values.size == 0:
+        return
+    fraction = float(np.count_nonzero(values < AIR_HU)) / values.size
+    if fraction > LIVER_IN_AIR_MAX_FRACTION:
+        raise ImagingInputError(
+            "ct",
+            str(ct),
+            f"labels that put the liver on soft tissue of this CT; resampled onto it, {fraction:.0%} of "
+            f"the liver lies below {AIR_HU:g} HU (air or lung). The labels were made on another grid: "
+            "check that they belong to this CT series and that their position (affine) was kept when "
+            "they were cropped; without the CT argument they are measured on their own grid",
+        )
 
 
 def _liver_code_mask(c: np.ndarray) -> np.ndarray:
