@@ -7,6 +7,7 @@ as a user runs them (the console entry point, in a subprocess).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -22,7 +23,9 @@ ENTRY = "from livermet.cli.main import main; main()"
 
 def livermet(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", ENTRY, *args], capture_output=True, text=True,
-                          cwd=cwd, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"}, timeout=120)
+                          cwd=cwd, timeout=120,
+                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin",
+                               **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}})
 
 
 def _nifti(path, arr):

@@ -221,7 +221,10 @@ def _assess_or_fail(path_or_data: Any, json_mode: bool, **kwargs: Any) -> Any:
     from livermet.case import CaseError, CaseValidationError
 
     try:
-        return assess_case(path_or_data, **kwargs)
+        # A spinner on stderr (only on a terminal): reading a case's images can take a while.
+        with err.status("assessing", spinner="dots") as status:
+            kwargs.setdefault("progress", lambda msg: status.update(f"assessing: {msg}"))
+            return assess_case(path_or_data, **kwargs)
     except CaseValidationError as exc:
         report = exc.report
         msg = f"the case has {len(report.errors)} error(s); nothing was assessed"

@@ -78,19 +78,22 @@ def report(
     from livermet.case.errors import CaseError
     from livermet.report import ReportError, render_html, render_pdf, report_for_case
 
-    try:
-        doc, _ = report_for_case(case, deidentify=deidentify, figures=figures)
-    except CaseError as exc:
-        fail(str(exc), hint="check the case with `livermet validate CASE`")
-    try:
-        html = render_html(doc)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if suffix == ".pdf":
-            out.write_bytes(render_pdf(html))
-        else:
-            out.write_text(html, encoding="utf-8")
-    except (ReportError, OSError) as exc:
-        fail(f"cannot write {str(out)!r}: {exc}")
+    # A spinner on stderr (only on a terminal): images, figures and the PDF take seconds.
+    with err.status("report: assessing the case", spinner="dots") as status:
+        try:
+            doc, _ = report_for_case(case, deidentify=deidentify, figures=figures)
+        except CaseError as exc:
+            fail(str(exc), hint="check the case with `livermet validate CASE`")
+        try:
+            status.update(f"report: writing {out.name}")
+            html = render_html(doc)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if suffix == ".pdf":
+                out.write_bytes(render_pdf(html))
+            else:
+                out.write_text(html, encoding="utf-8")
+        except (ReportError, OSError) as exc:
+            fail(f"cannot write {str(out)!r}: {exc}")
     if json_out:
         print_json({"path": str(out), "format": suffix.lstrip("."), "case_id": doc.case_id,
                     "deidentified": deidentify, "sections": list(doc.sections),

@@ -1,0 +1,68 @@
+"""Long commands show progress on stderr when it is a terminal, and nothing when it is not.
+
+`livermet assess` of a case that names its images reads and measures them; before, it ran
+silent for as long as that took.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+ENTRY = "from livermet.cli.main import main; main()"
+
+
+@pytest.fixture
+def case_with_images(tmp_path):
+    m = np.zeros((80, 80, 80), np.uint8)
+    m[20:60, 20:60, 20:60] = 1  # 512 mL at 2 mm
+    nib.save(nib.Nifti1Image(m, np.diag([2.0, 2, 2, 1])), str(tmp_path / "liver.nii.gz"))
+    case = {"id": "qa-progress", "patient": {"age": 60, "sex": "male"},
+            "primary": {"site": "colorectal"}, "imaging": {"masks": {"liver": "liver.nii.gz"}}}
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case))
+    return path
+
+
+def _run(args, stderr_tty: bool):
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "100", "TERM": "xterm",
+           **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
+    if not stderr_tty:
+        return subprocess.run([sys.executable, "-c", ENTRY, *args], capture_output=True, text=True,
+                              env=env, timeout=120)
+    master, slave = pty.openpty()
+    proc = subprocess.run([sys.executable, "-c", ENTRY, *args], stdout=subprocess.PIPE,
+                          stderr=slave, text=True, env=env, timeout=120)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    proc.stderr = b"".join(chunks).decode("utf-8", "replace")
+    return proc
+
+
+def test_assess_with_images_shows_progress_on_a_terminal(case_with_images):
+    r = _run(["assess", str(case_with_images), "--json"], stderr_tty=True)
+    assert r.returncode == 0
+    assert "assessing" in r.stderr
+    assert json.loads(r.stdout)["imaging"]["liver_ml"] == pytest.approx(512.0)
+
+
+def test_assess_is_quiet_when_stderr_is_not_a_terminal(case_with_images):
+    r = _run(["assess", str(case_with_images), "--json"], stderr_tty=False)
+    assert r.returncode == 0 and r.stderr == ""
+    assert json.loads(r.stdout)["case_id"] == "qa-progress"
