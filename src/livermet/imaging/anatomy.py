@@ -382,6 +382,16 @@ def load_anatomy(
         say(f"reading labels {Path(labels).name}")
         images = read_label_images(labels, "labels")
         ref = ref or images[0].grid
+        # A file of several named images (a DICOM SEG with overlapping segments): those whose
+        # names are no liver structure (e.g. "remnant") are skipped with a warning, as long as
+        # some are known.
+        named = [(img, _names_mapping(img.names)) for img in images] if mapping is None else []
+        if len(images) > 1 and any(mp for _, mp in named):
+            for img, mp in named:
+                if not mp:
+                    warnings.append(f"labels: {', '.join(repr(n) for n in img.names.values()) or 'a segment'} "
+                                    f"in {Path(labels).name} is not a structure livermet uses; ignored.")
+            images = [img for img, mp in named if mp]
         for img in images:
             mp = mapping if mapping is not None else _names_mapping(img.names)
             if mapping is not None and img.names:

@@ -88,7 +88,11 @@ def normalise_role(name: str) -> str | None:
     text = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
     if text in ROLES:
         return text
-    m = re.fullmatch(r"(?:liver_)?(?:segment|seg|couinaud|s)_?([1-8]|[iv]+[ab]?)(?:_segment)?", text)
+    # also "Couinaud segment 7", "Couinaud hepatic segment VII" (DICOM CID 7170 meanings)
+    m = re.fullmatch(
+        r"(?:liver_)?(?:couinaud_)?(?:hepatic_)?(?:segment|seg|couinaud|s)_?([1-8]|[iv]+[ab]?)(?:_segment)?",
+        text,
+    )
     if m:
         tok = m.group(1)
         n = int(tok) if tok.isdigit() else _ROMAN.get(tok)
