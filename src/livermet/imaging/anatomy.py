@@ -286,10 +286,12 @@ def _pieces_from_image(
         )
     sub = crop_grid(img.grid, offset, codes.shape)
     res = _resample_codes(codes, sub, ref)
-    warnings.append(
+    msg = (
         f"{what} ({Path(img.source).name}) is on another grid ({_describe(img.grid)}) than the reference "
         f"({_describe(ref)}); resampled by nearest neighbour."
     )
+    if msg not in warnings:  # once per file, not once per segment of a DICOM SEG
+        warnings.append(msg)
     if res is None:
         return []
     return [_Piece(res[0], res[1], separate_tumour, img.source)]
