@@ -97,17 +97,25 @@ def _print_list(as_json: bool) -> None:
             for c in calcs
         ])
         return
-    table = Table(title="livermet calculators", show_lines=False, expand=False)
-    table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("title")
-    table.add_column("parameters", style="green")
+    # Parameter names are what the user types: one per line, never cut with an ellipsis. In
+    # a narrow terminal the title goes under the name to leave them room.
+    narrow = out.width < 110
+    table = Table(title="livermet calculators", show_lines=narrow, expand=False)
+    table.add_column("name", style="bold cyan", no_wrap=not narrow, overflow="fold",
+                     min_width=max(len(c.name) for c in calcs))
+    if not narrow:
+        table.add_column("title")
+    table.add_column("parameters", style="green", overflow="fold", no_wrap=True)
     table.add_column("unit", no_wrap=True)
     table.add_column("source", style="dim")
     for c in calcs:
-        params = escape(", ".join(p.name if (p.required or p.group) else f"[{p.name}]"
+        params = escape("\n".join(p.name if (p.required or p.group) else f"[{p.name}]"
                                   for p in c.params))
         cites = ", ".join(dict.fromkeys(_short_citation(x.citation) for x in c.sources[:2]))
-        table.add_row(c.name, c.title, params, c.unit or "-", cites)
+        if narrow:
+            table.add_row(f"{c.name}\n[dim]{escape(c.title)}[/]", params, c.unit or "-", cites)
+        else:
+            table.add_row(c.name, c.title, params, c.unit or "-", cites)
     out.print(table)
     out.print("[dim]`livermet calc NAME` shows a calculator's parameters; \\[name] = optional.[/]")
 
