@@ -108,6 +108,9 @@ def volumetry(
     from livermet.imaging.errors import ImagingInputError
     from livermet.imaging.pipeline import run_volumetry
 
+    if (height_cm is None) != (weight_kg is None):
+        err.print("[yellow]warning:[/] the standardised sFLR needs both --height-cm and --weight-kg; "
+                  "only the measured sFLR is given", highlight=False)
     lesions_to_resect = [x for x in (resect_lesions or "").split(",") if x.strip()]
     try:
         with err.status("volumetry", spinner="dots") as status:
@@ -180,7 +183,9 @@ def _render(d: dict) -> None:
         rt.add_row("resected", f"{_fmt(r['resected_ml'])} mL")
         rt.add_row("remnant (FLR)", f"{_fmt(r['remnant_ml'])} mL")
         rt.add_row("sFLR measured", f"{_fmt(r['sflr_measured_percent'])} %")
-        rt.add_row("sFLR standardised", f"{_fmt(r['sflr_standardised_percent'])} %")
+        std = r["sflr_standardised_percent"]
+        rt.add_row("sFLR standardised",
+                   f"{_fmt(std)} %" if std is not None else "- (needs --height-cm and --weight-kg)")
         verdict = "[green]adequate[/]" if r["adequate"] else "[bold red]inadequate[/]"
         rt.add_row(
             f"adequacy ({r['liver_condition']} liver, min {_fmt(r.get('threshold_percent'), 0)} %)", verdict

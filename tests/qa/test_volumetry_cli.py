@@ -1,0 +1,37 @@
+"""`livermet volumetry` options a user half-fills: say what is missing, never a bare dash."""
+
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from livermet.cli.main import app
+
+
+@pytest.fixture
+def segments_map(tmp_path):
+    # eight 10 x 10 x 10 blocks of 2 mm voxels labelled 1-8 (liver_segments label set)
+    lab = np.zeros((40, 20, 10), np.uint8)
+    for n in range(8):
+        i, j = divmod(n, 2)
+        lab[i * 10:(i + 1) * 10, j * 10:(j + 1) * 10, :] = n + 1
+    path = tmp_path / "segments.nii.gz"
+    nib.save(nib.Nifti1Image(lab, np.diag([2.0, 2, 2, 1])), str(path))
+    return path
+
+
+def test_height_without_weight_is_explained(monkeypatch, segments_map):
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.out, "width", 120)
+    monkeypatch.setattr(common.err, "width", 200)
+    r = CliRunner().invoke(app, ["volumetry", "--labels", str(segments_map), "--labelset",
+                                 "liver_segments", "--resection", "right_hepatectomy",
+                                 "--height-cm", "175"])
+    assert r.exit_code == 0
+    assert "needs both --height-cm and --weight-kg" in r.stderr
+    assert "needs --height-cm and --weight-kg" in r.stdout
+    # right hepatectomy takes segments 5-8: half of eight equal blocks
+    assert "50.0 %" in r.stdout
