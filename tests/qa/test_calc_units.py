@@ -60,5 +60,6 @@ def test_icg_retention_as_a_fraction(runner):
 
 def test_a_missing_parameter_is_called_missing(runner):
     r = runner.invoke(app, ["calc", "child_pugh", "bilirubin=3", "--json"])
-    assert r.exit_code == 2 and r.stdout == ""
+    assert r.exit_code == 2
     assert "albumin is missing" in r.stderr and "None" not in r.stderr
+    assert "albumin is missing" in json.loads(r.stdout)["error"]  # --json: JSON on stdout

@@ -40,12 +40,15 @@ def liver_mask(tmp_path):
     return _nifti(tmp_path / "liver.nii.gz", m)
 
 
-def _clean_failure(r: subprocess.CompletedProcess, *needles: str) -> None:
+def _clean_failure(r: subprocess.CompletedProcess, *needles: str, as_json: bool = False) -> None:
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     for n in needles:
         assert n in r.stderr
-    assert r.stdout == ""
+    if as_json:  # --json: the error as JSON on stdout too, nothing else
+        assert all(n in json.loads(r.stdout)["error"] for n in needles if n != "error:")
+    else:
+        assert r.stdout == ""
 
 
 @pytest.mark.parametrize("option", ["--figures", "--export-dir"])
@@ -54,7 +57,7 @@ def test_volumetry_output_folder_that_cannot_be_made(tmp_path, liver_mask, optio
     blocker.write_text("not a folder")
     target = blocker / "out"
     r = livermet("volumetry", "--mask", f"liver={liver_mask}", option, str(target), "--json")
-    _clean_failure(r, "error:", str(blocker))
+    _clean_failure(r, "error:", str(blocker), as_json=True)
 
 
 def test_fhir_import_of_a_directory(tmp_path):

@@ -36,13 +36,46 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+def _current_context() -> Any:
+    """The running command's context (Typer >= 0.23 bundles its own click), or None."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # a Typer on top of the click package
+        from click import get_current_context
+    return get_current_context(silent=True)
+
+
+def _context_meta() -> dict | None:
+    ctx = _current_context()
+    return ctx.meta if ctx is not None else None
+
+
+def _json_requested() -> bool:
+    """Whether the running command was given --json (its parameter is as_json or json_out)."""
+    ctx = _current_context()
+    return ctx is not None and any(bool(ctx.params.get(k)) for k in ("as_json", "json_out"))
+
+
 def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=_default, ensure_ascii=False) + "\n")
+    meta = _context_meta()
+    if meta is not None:
+        meta["livermet.json_written"] = True
 
 
 def fail(message: str, code: int = 2, hint: str | None = None) -> NoReturn:
-    """A user mistake: say what is wrong and how to fix it, exit with ``code``; no traceback."""
+    """A user mistake: say what is wrong and how to fix it, exit with ``code``; no traceback.
+
+    With --json, stdout also gets ``{"error": ..., "hint": ...}`` (unless JSON was written
+    already), so that a script always reads JSON.
+    """
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     if hint:
         err.print(f"[dim]hint:[/] {hint}", highlight=False)
+    meta = _context_meta()
+    if _json_requested() and not (meta or {}).get("livermet.json_written"):
+        from rich.text import Text
+
+        print_json({"error": Text.from_markup(message).plain,
+                    "hint": Text.from_markup(hint).plain if hint else None})
     raise typer.Exit(code)

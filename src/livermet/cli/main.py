@@ -94,9 +94,15 @@ def main() -> None:
         from livermet.cli.common import err
 
         where = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"[bold red]error:[/] {escape(where + str(exc.strerror or exc))}", highlight=False)
-        err.print("[dim]hint:[/] check that the path exists, is the right kind (file or folder) "
-                  "and that you may read or write it", highlight=False)
+        message = where + str(exc.strerror or exc)
+        hint = ("check that the path exists, is the right kind (file or folder) and that you may "
+                "read or write it")
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        err.print(f"[dim]hint:[/] {hint}", highlight=False)
+        if "--json" in sys.argv[1:]:  # scripts read JSON on stdout, as from common.fail
+            from livermet.cli.common import print_json
+
+            print_json({"error": message, "hint": hint})
         sys.exit(2)
 
 

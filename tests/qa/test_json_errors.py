@@ -1,0 +1,39 @@
+"""With --json, a failing command still writes JSON on stdout (and the message on stderr):
+a script parsing stdout gets {"error": ...}, not an empty string."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from livermet.cli.main import app
+from livermet.data import demo_case_path
+
+MISSING = "no-such-file.json"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["calc", "child_pugh", "bilirubin=3"], "albumin is missing"),
+    (["calc", "no_such_calculator", "x=1"], "unknown calculator"),
+    (["volumetry", "--labels", "no-such.nii.gz"], "no-such.nii.gz"),
+    (["explain", "no_such_option"], "no_such_option"),
+    (["report", str(demo_case_path()), "--out", "report.docx"], ".html or .pdf"),
+    (["fhir", "import", MISSING], MISSING),
+    (["validate", MISSING], MISSING),
+    (["assess", MISSING], MISSING),
+])
+def test_json_error_object_on_stdout(monkeypatch, args, needle):
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.err, "width", 300)
+    r = CliRunner().invoke(app, [*args, "--json"])
+    assert r.exit_code == 2
+    assert needle in json.loads(r.stdout)["error"]
+    assert needle in r.stderr
+
+
+def test_without_json_stdout_stays_empty_on_error():
+    r = CliRunner().invoke(app, ["calc", "child_pugh", "bilirubin=3"])
+    assert r.exit_code == 2 and r.stdout == ""
