@@ -37,3 +37,27 @@ def test_json_error_object_on_stdout(monkeypatch, args, needle):
 def test_without_json_stdout_stays_empty_on_error():
     r = CliRunner().invoke(app, ["calc", "child_pugh", "bilirubin=3"])
     assert r.exit_code == 2 and r.stdout == ""
+
+
+@pytest.mark.parametrize("command", [
+    ["schema"], ["validate"], ["assess"], ["demo"], ["calc"], ["volumetry"], ["segment"],
+    ["explain"], ["knowledge"], ["report"], ["dicom-sr"], ["fhir", "export"], ["fhir", "import"],
+    ["users", "list"],
+])
+def test_every_command_producing_data_takes_json(monkeypatch, command):
+    # README: "every command that produces data has --json (only JSON on stdout)"
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.out, "width", 200)
+    r = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "--json" in r.stdout
+
+
+def test_fhir_export_json(tmp_path):
+    r = CliRunner().invoke(app, ["fhir", "export", str(demo_case_path()), "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["resourceType"] == "Bundle"
+    out = tmp_path / "bundle.json"
+    r = CliRunner().invoke(app, ["fhir", "export", str(demo_case_path()), "--out", str(out), "--json"])
+    assert r.exit_code == 0
+    summary = json.loads(r.stdout)
+    assert summary["resources"] == len(json.loads(out.read_text())["entry"])

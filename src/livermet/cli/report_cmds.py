@@ -124,6 +124,8 @@ def fhir_export(
                                    help="Identifier system of the hospital's MRN."),
     deidentify: bool = typer.Option(False, "--deidentify", help="Drop names, birth dates and "
                                     "identifiers; pseudonymise the id; shift dates."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout: the "
+                                  "Bundle, or with --out a summary (path, resources, not exported)."),
 ) -> None:
     """Export CASE as a FHIR R4 Bundle (mCODE STU4 profiles, LOINC/SNOMED CT/ICD-10 codes).
 
@@ -152,6 +154,9 @@ def fhir_export(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
         err.print(f"wrote {out} ({len(bundle.entry or [])} resources)", highlight=False)
+        if json_out:
+            print_json({"path": str(out), "resources": len(bundle.entry or []),
+                        "not_exported": list(gaps)})
 
 
 @fhir_app.command("import")
