@@ -22,9 +22,9 @@ ENTRY = "from livermet.cli.main import main; main()"
 
 
 def livermet(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", ENTRY, *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin",
+    return subprocess.run([sys.executable, "-c", ENTRY, *args], capture_output=True,
+                          encoding="utf-8", cwd=cwd, timeout=120,
+                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONUTF8": "1",
                                **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}})
 
 

@@ -11,6 +11,7 @@ import os
 import pty
 import subprocess
 import sys
+import threading
 
 import nibabel as nib
 import numpy as np
@@ -32,24 +33,30 @@ def case_with_images(tmp_path):
 
 
 def _run(args, stderr_tty: bool):
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "100", "TERM": "xterm",
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "100", "TERM": "xterm", "PYTHONUTF8": "1",
            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
     if not stderr_tty:
-        return subprocess.run([sys.executable, "-c", ENTRY, *args], capture_output=True, text=True,
-                              env=env, timeout=120)
+        return subprocess.run([sys.executable, "-c", ENTRY, *args], capture_output=True,
+                              encoding="utf-8", env=env, timeout=120)
     master, slave = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read while the command runs: a full pty buffer would block it
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     proc = subprocess.run([sys.executable, "-c", ENTRY, *args], stdout=subprocess.PIPE,
-                          stderr=slave, text=True, env=env, timeout=120)
+                          stderr=slave, encoding="utf-8", env=env, timeout=120)
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
+    reader.join(timeout=10)
     os.close(master)
     proc.stderr = b"".join(chunks).decode("utf-8", "replace")
     return proc

@@ -16,4 +16,6 @@ class ImagingInputError(ValueError):
         self.field = field
         self.value = value
         self.expected = expected
-        super().__init__(f"{field}={value}: expected {expected}")
+        # an input that is absent has no "=value" to show
+        super().__init__(f"{field}: expected {expected}" if value is None
+                         else f"{field}={value}: expected {expected}")

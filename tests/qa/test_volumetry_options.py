@@ -35,3 +35,13 @@ def test_height_without_weight_is_explained(monkeypatch, segments_map):
     assert "needs --height-cm and --weight-kg" in r.stdout
     # right hepatectomy takes segments 5-8: half of eight equal blocks
     assert "50.0 %" in r.stdout
+
+
+def test_an_absent_input_is_not_shown_as_none(monkeypatch, segments_map):
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.err, "width", 200)
+    r = CliRunner().invoke(app, ["volumetry", str(segments_map)])  # a CT, no labels or masks
+    assert r.exit_code == 2
+    assert "labels: expected a label map (--labels) or at least one mask" in r.stderr
+    assert "None" not in r.stderr
