@@ -45,3 +45,12 @@ def test_an_absent_input_is_not_shown_as_none(monkeypatch, segments_map):
     assert r.exit_code == 2
     assert "labels: expected a label map (--labels) or at least one mask" in r.stderr
     assert "None" not in r.stderr
+
+
+def test_ignored_landmarks_are_named_without_cli_flags(segments_map):
+    # the same warning reaches `livermet assess` of a case, where there are no --flags
+    from livermet.imaging.pipeline import run_volumetry
+
+    r = run_volumetry(labels=segments_map, labelset="liver_segments", landmarks={"unused": True})
+    (w,) = [w for w in r.warnings if "landmarks" in w]
+    assert "not used" in w and "--" not in w

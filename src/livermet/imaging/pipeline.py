@@ -122,7 +122,8 @@ def _sflr(
 def _derive_segments(anat: Anatomy, landmarks, portal_branches, say: Progress) -> None:
     if anat.segments is not None:
         if landmarks is not None or portal_branches is not None:
-            anat.warnings.append("segment labels were given; --landmarks/--portal-branches ignored.")
+            anat.warnings.append("segment labels were given: the landmarks / portal branches were not used "
+                                 "(the segments come from the labels).")
         return
     if landmarks is not None:
         from livermet.imaging.couinaud import segments_from_landmarks
