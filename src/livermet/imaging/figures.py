@@ -211,7 +211,9 @@ def _legend(fig, plt, segments_present: Iterable[int], tumour: bool, resected: b
     if resected:
         handles.append(Patch(facecolor="none", edgecolor=RESECTED_COLOUR, hatch="////", label="resected"))
     if handles:
-        fig.legend(handles=handles, loc="lower center", ncol=min(6, len(handles)), fontsize=9, frameon=False,
+        # 5 per row: 8 segments + tumour + resected make two rows that fit the 7-inch figure
+        # (6 per row ran off both edges)
+        fig.legend(handles=handles, loc="lower center", ncol=min(5, len(handles)), fontsize=9, frameon=False,
                    labelcolor="white")
 
 
