@@ -24,7 +24,7 @@ def _settings(data_dir: Optional[Path], **kw):
 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."),
-    port: int = typer.Option(8000, "--port", help="TCP port."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port (1-65535)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir",
                                             help="Folder for the SQLite database and uploaded images "
                                                  "(default ./livermet-data, or LIVERMET_DATA_DIR)."),
