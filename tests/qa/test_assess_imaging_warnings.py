@@ -42,3 +42,20 @@ def test_label_set_contradicting_the_file_is_not_silent(totalseg_example, tmp_pa
     a = assess_case(case, base_dir=tmp_path, decision=False)
     assert any("'spleen' in the file but 'segment_1'" in w for w in a.warnings)
     assert any("'liver' in the file but 'segment_5'" in w for w in a.warnings)
+
+
+def test_assess_text_output_shows_what_was_measured(tmp_path, monkeypatch):
+    # A case pointing at its images: the readable summary must say the images were measured.
+    from typer.testing import CliRunner
+
+    from livermet.cli import common
+    from livermet.cli.main import app
+
+    monkeypatch.setattr(common.out, "width", 120)
+    m = np.zeros((80, 80, 80), np.uint8)
+    m[20:60, 20:60, 20:60] = 1  # 40^3 voxels of 8 uL = 512 mL
+    nib.save(nib.Nifti1Image(m, np.diag([2.0, 2, 2, 1])), str(tmp_path / "liver.nii.gz"))
+    (tmp_path / "case.json").write_text(json.dumps(_case({"masks": {"liver": "liver.nii.gz"}})))
+    r = CliRunner().invoke(app, ["assess", str(tmp_path / "case.json")])
+    assert r.exit_code == 0, r.output
+    assert "Imaging: liver 512.0 mL" in r.stdout

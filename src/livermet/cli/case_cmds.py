@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import typer
 
@@ -187,6 +187,19 @@ def render_assessment(assessment: Any) -> None:
             style = "green"
         table.add_row(name, value, Text(category, style=style), _short_source(result))
     out.print(table)
+    img = assessment.imaging
+    if isinstance(img, Mapping) and img.get("liver_ml") is not None:
+        # what was measured on the case's images (else nothing on screen says it was read)
+        line = (f"Imaging: liver {img['liver_ml']:,.1f} mL, tumour {img.get('tumour_ml') or 0:,.1f} mL, "
+                f"functional {img.get('functional_liver_ml') or 0:,.1f} mL")
+        if img.get("segments_ml"):
+            line += f"; segments from {img.get('segments_method') or 'labels'}"
+        if img.get("lesions"):
+            line += f"; {len(img['lesions'])} lesion(s) measured"
+        res = img.get("resection")
+        if isinstance(res, Mapping) and res.get("remnant_ml") is not None:
+            line += f"; {res.get('name')}: remnant {res['remnant_ml']:,.1f} mL"
+        out.print(Text(line))
     if assessment.warnings:
         out.print("[bold yellow]Warnings[/]")
         for w in assessment.warnings:
