@@ -616,7 +616,9 @@ def _normalise_labs(data: dict[str, Any], c: _Collector) -> None:
             continue
         if not math.isfinite(number):
             labs[name] = None
-            c.add(path, "not a finite number", value=raw, expected=expected, code="type")
+            # a JSON NaN is already reported by _check_nonfinite (at the lab or its "value")
+            if not (c.has_error_at(path) or c.has_error_at(f"{path}.value")):
+                c.add(path, "not a finite number", value=raw, expected=expected, code="type")
             continue
         try:
             value = units.convert(spec.quantity, number, unit)
