@@ -18,3 +18,16 @@ def test_nan_lab_is_one_problem(tmp_path):
 def test_nan_inside_a_lab_object_is_one_problem():
     report = validate_case(json.loads('{"id": "x", "labs": {"albumin": {"value": NaN, "unit": "g/L"}}}'))
     assert [p.path for p in report.errors] == ["labs.albumin.value"]
+
+
+def test_an_empty_case_file_is_called_empty(tmp_path):
+    import pytest
+
+    from livermet.case.errors import CaseError
+
+    for name in ("case.json", "case.yaml"):
+        f = tmp_path / name
+        f.write_text("\n  \n")
+        with pytest.raises(CaseError) as e:
+            read_case_data(f)
+        assert "is empty" in str(e.value)

@@ -167,6 +167,9 @@ def read_case_file(path: str | Path) -> dict[str, Any]:
         raise CaseFileError(str(p), "is not UTF-8 text", hint="save the case as UTF-8 JSON or YAML") from None
     except OSError as exc:
         raise CaseFileError(str(p), exc.strerror or str(exc)) from None
+    if not text.strip():
+        raise CaseFileError(str(p), "is empty",
+                            hint="a case is a JSON or YAML document: start from `livermet schema` or the demo case")
     suffix = p.suffix.lower()
     fmt = "yaml" if suffix in _YAML_SUFFIXES else "json" if suffix in _JSON_SUFFIXES else None
     return parse_case_text(text, fmt, source=str(p))
