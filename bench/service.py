@@ -15,6 +15,12 @@ Prints throughput, p50/p95/p99 latency per kind and errors. Goal (issue 6): p95 
 CPUs with the server, so the figures are a floor for a dedicated server.
 
     python bench/service.py [--clients 50] [--duration 20] [--think-ms 0]
+
+Two modes: closed loop (--think-ms 0, the default: every client fires its next request the
+moment the last is answered, so 50 clients keep the server saturated and latency is queueing
+time, about clients / throughput) and think time (--think-ms 500: users pause between clicks;
+latency is then mostly service time). The output says which mode ran, the machine's cores and
+the CPU seconds the server and the load generator each used.
 """
 
 from __future__ import annotations
@@ -141,6 +147,31 @@ async def client_loop(url: str, pks: list[int], begin: asyncio.Event, stop: list
                 await asyncio.sleep(rng.expovariate(1.0 / think_ms) / 1000)
 
 
+def _proc_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children still running (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = {pid}
+    try:
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    fields = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == pid:
+                    pids.add(int(d))
+        for p in pids:
+            try:
+                fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except OSError:  # not Linux
+        return float("nan")
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -148,7 +179,8 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
 
 
-async def run(url: str, clients: int, duration: float, n_cases: int, think_ms: float) -> dict:
+async def run(url: str, clients: int, duration: float, n_cases: int, think_ms: float,
+              server_pid: int | None = None) -> dict:
     pks = await setup_cases(url, n_cases)
     lat: dict = defaultdict(list)
     errors: dict = defaultdict(int)
@@ -163,11 +195,17 @@ async def run(url: str, clients: int, duration: float, n_cases: int, think_ms: f
             await asyncio.gather(*tasks)
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)
+    cpu0 = (os.times(), _proc_cpu_seconds(server_pid) if server_pid else float("nan"))
     start = time.perf_counter()
     stop[0] = start + duration
     begin.set()
     await asyncio.gather(*tasks)
-    return {"lat": lat, "errors": errors, "counts": counts, "elapsed": time.perf_counter() - start}
+    elapsed = time.perf_counter() - start
+    t1 = os.times()
+    server_cpu = (_proc_cpu_seconds(server_pid) if server_pid else float("nan")) - cpu0[1]
+    client_cpu = (t1.user + t1.system) - (cpu0[0].user + cpu0[0].system)
+    return {"lat": lat, "errors": errors, "counts": counts, "elapsed": elapsed,
+            "server_cpu": server_cpu, "client_cpu": client_cpu}
 
 
 def main() -> None:
@@ -188,7 +226,8 @@ def main() -> None:
     if url is None:
         proc, url = start_server(Path(tmp.name) / "data", args.database_url, args.workers)
     try:
-        res = asyncio.run(run(url, args.clients, args.duration, args.cases, args.think_ms))
+        res = asyncio.run(run(url, args.clients, args.duration, args.cases, args.think_ms,
+                              proc.pid if proc is not None else None))
     finally:
         if proc is not None:
             proc.terminate()
@@ -196,9 +235,17 @@ def main() -> None:
         tmp.cleanup()
     lat, errors = res["lat"], res["errors"]
     total = sum(len(v) for v in lat.values())
-    print(f"livermet web service: {args.clients} clients, {args.duration:.0f} s, think {args.think_ms:.0f} ms, "
-          f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.workers} server process(es), "
-          f"{os.cpu_count()} CPUs shared with the load generator; load average before: {os.getloadavg()[0]:.1f}")
+    mode = ("closed loop: each client sends its next request as soon as the last one is answered"
+            if not args.think_ms else
+            f"think time: each client pauses {args.think_ms:.0f} ms on average (exponential) between requests")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"livermet web service: {args.clients} clients, {args.duration:.0f} s, "
+          f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.workers} server process(es)")
+    print(f"mode: {mode}")
+    print(f"machine: {cores} CPU cores usable ({os.cpu_count()} in the machine), shared by the server and this "
+          f"load generator; load average at the end: {os.getloadavg()[0]:.1f}")
+    print(f"CPU used during the run: server {res['server_cpu']:.1f} s, load generator {res['client_cpu']:.1f} s "
+          f"(of {res['elapsed'] * cores:.0f} core-seconds)")
     print(f"throughput: {total / res['elapsed']:.0f} requests/s ({total} requests)")
     print(f"{'kind':<24}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean':>8}")
     for kind, _w in MIX:

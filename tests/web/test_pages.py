@@ -212,7 +212,7 @@ def test_crash_logs_no_patient_data(tmp_path, demo_case, caplog, monkeypatch):
     def boom(data):
         raise RuntimeError(f"cannot assess {data['patient']['name']}")
 
-    monkeypatch.setattr(library, "assess", boom)
+    monkeypatch.setattr(library, "assess_with_json", boom)
     caplog.set_level(logging.DEBUG)
     r = a.get(f"/api/cases/{pk}/assessment")
     assert r.status_code == 500 and "reference" in r.json()["detail"] and name not in r.text

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
@@ -138,7 +138,7 @@ def api_new_token(body: TokenBody, p: Principal = Depends(require("read")), db: 
 
 # ------------------------------------------------------------------ cases
 @router.get("/cases", tags=["cases"])
-def api_list_cases(q: Optional[str] = None, status: Optional[str] = None,
+async def api_list_cases(q: Optional[str] = None, status: Optional[str] = None,
                    meeting_date: Optional[str] = None, archived: bool = False,
                    p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
     rows = services.list_cases(db, q=q, status=status, meeting_date=meeting_date, archived=archived)
@@ -205,14 +205,21 @@ async def api_validate(request: Request, p: Principal = Depends(require("read"))
 
 
 @router.get("/cases/{pk}", tags=["cases"])
-def api_get_case(pk: int, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
-    return JSONResponse(case_out(services.get_case(db, pk)))
+async def api_get_case(pk: int, request: Request, p: Principal = Depends(require("read")),
+                       db: Session = Depends(get_db)):
+    # async: one small query by primary key, answered without a thread-pool hop; the
+    # validation problems are cached per case version (bench/service.py)
+    row = services.read_case(db, pk)
+    return JSONResponse(case_out(row, request.app.state.case_problems.get(row.id, row.version, row.data)))
 
 
 @router.put("/cases/{pk}", tags=["cases"])
-def api_update_case(pk: int, body: CaseUpdate, p: Principal = Depends(require("edit")),
-                    db: Session = Depends(get_db)):
+def api_update_case(pk: int, body: CaseUpdate, request: Request, background: BackgroundTasks,
+                    p: Principal = Depends(require("edit")), db: Session = Depends(get_db)):
     row, problems = services.update_case(db, p.actor, pk, body.version, data=body.data, status=body.status)
+    if body.data is not None:  # the new version's problems and assessment, ready for its readers
+        request.app.state.case_problems.put(row.id, row.version, problems)
+        background.add_task(run_in_threadpool, request.app.state.assessments.warm, row.id, row.version, row.data)
     return case_out(row, problems)
 
 
@@ -250,10 +257,15 @@ def audit_out(a: AuditEntry) -> dict:
 
 # ------------------------------------------------------------------ assessment, report
 @router.get("/cases/{pk}/assessment", tags=["results"])
-def api_assessment(pk: int, request: Request, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
-    row = services.get_case(db, pk)
-    return Response(request.app.state.assessments.get_json(row.id, row.version, row.data),
-                    media_type="application/json")
+async def api_assessment(pk: int, request: Request, p: Principal = Depends(require("read")),
+                         db: Session = Depends(get_db)):
+    """The scores, options and findings for the case's current version (cached per version)."""
+    row = services.read_case(db, pk)
+    cache = request.app.state.assessments
+    body = cache.peek_json(row.id, row.version)
+    if body is None:  # computed by the library: off the event loop
+        body = await run_in_threadpool(cache.get_json, row.id, row.version, row.data)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/cases/{pk}/resection", tags=["results"])

@@ -197,7 +197,8 @@ async def create_case(request: Request, p: Principal = Depends(require("edit")),
 def edit_case(pk: int, request: Request, saved: int = 0, p: Principal = Depends(require("read")),
               db: Session = Depends(get_db)):
     row = _row_or_404(db, pk)
-    return _editor(request, p, data=row.data, row=row, message="Saved." if saved else None)
+    return _editor(request, p, data=row.data, row=row, message="Saved." if saved else None,
+                   problems=request.app.state.case_problems.get(row.id, row.version, row.data))
 
 
 @router.post("/cases/{pk}", response_class=HTMLResponse)

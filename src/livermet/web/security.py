@@ -9,7 +9,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from livermet.web.models import ApiToken, SessionRow, User, utcnow
@@ -94,21 +94,40 @@ def create_session(db: Session, user: User, hours: float, idle_minutes: float | 
     return token, row
 
 
+_SESSION_COLUMNS = (SessionRow.id_hash, SessionRow.csrf_token, SessionRow.created_at, SessionRow.expires_at,
+                    SessionRow.user_id, User.username, User.role, User.active)
+
+
+# Built once, run as plain SQL (no ORM objects): this runs on every request.
+_SESSION_STMT = (select(*_SESSION_COLUMNS).join(User, User.id == SessionRow.user_id)
+                 .where(SessionRow.id_hash == bindparam("h")))
+
+
+class LiveSession:
+    """What a request needs to know about its session (read without ORM objects: this runs
+    on every request)."""
+
+    __slots__ = ("id_hash", "csrf_token", "created_at", "expires_at", "user_id", "username", "role")
+
+    def __init__(self, r):
+        (self.id_hash, self.csrf_token, self.created_at, self.expires_at, self.user_id, self.username,
+         self.role) = r[:7]
+
+
 def lookup_session(db: Session, token: str | None, *, idle_minutes: float | None = None,
-                   hours: float | None = None) -> tuple[SessionRow, User] | None:
-    """The live session of ``token`` and its user, or None (unknown, expired, idle too long,
+                   hours: float | None = None) -> LiveSession | None:
+    """The live session of ``token`` with its user, or None (unknown, expired, idle too long,
     user disabled). With ``idle_minutes``, activity moves the idle deadline forward (at most
     to ``created_at + hours``); the row is written at most about once a minute per session."""
     if not token:
         return None
-    found = db.execute(select(SessionRow, User).join(User, User.id == SessionRow.user_id)
-                       .where(SessionRow.id_hash == sha256_hex(token))).first()
+    found = db.connection().execute(_SESSION_STMT, {"h": sha256_hex(token)}).first()
     if found is None:
         return None
-    row, user = found
     now = utcnow()
-    if row.expires_at < now or not user.active:
+    if found.expires_at < now or not found.active:
         return None
+    row = LiveSession(found)
     if idle_minutes is not None:
         idle = dt.timedelta(minutes=idle_minutes)
         new = now + idle
@@ -118,7 +137,7 @@ def lookup_session(db: Session, token: str | None, *, idle_minutes: float | None
             db.execute(update(SessionRow).where(SessionRow.id_hash == row.id_hash).values(expires_at=new))
             db.commit()
             row.expires_at = new
-    return row, user
+    return row
 
 
 def end_user_sessions(db: Session, user_id: int, keep_token: str | None = None) -> int:

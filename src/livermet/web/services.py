@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,6 +101,18 @@ def list_cases(db: Session, *, q: str | None = None, status: str | None = None,
 
 def get_case(db: Session, pk: int) -> CaseRow:
     row = db.get(CaseRow, pk)
+    if row is None:
+        raise NotFound(f"No case with number {pk}.")
+    return row
+
+
+_CASE_READ = select(*CaseRow.__table__.columns).where(CaseRow.id == bindparam("pk"))
+
+
+def read_case(db: Session, pk: int):
+    """A case for reading only (API reads): a plain row with the same attributes as a
+    ``CaseRow``, fetched by one prepared statement without ORM bookkeeping."""
+    row = db.connection().execute(_CASE_READ, {"pk": pk}).first()
     if row is None:
         raise NotFound(f"No case with number {pk}.")
     return row
