@@ -54,3 +54,18 @@ def test_ignored_landmarks_are_named_without_cli_flags(segments_map):
     r = run_volumetry(labels=segments_map, labelset="liver_segments", landmarks={"unused": True})
     (w,) = [w for w in r.warnings if "landmarks" in w]
     assert "not used" in w and "--" not in w
+
+
+def test_folder_without_liver_structures(tmp_path, capfd):
+    # A TotalSegmentator output folder of the wrong task: say so, and without ITK's own
+    # "No Series were found" printed on stderr.
+    from livermet.imaging.errors import ImagingInputError
+    from livermet.imaging.pipeline import run_volumetry
+
+    folder = tmp_path / "ts"
+    folder.mkdir()
+    nib.save(nib.Nifti1Image(np.ones((4, 4, 4), np.uint8), np.eye(4)), str(folder / "spleen.nii.gz"))
+    with pytest.raises(ImagingInputError) as e:
+        run_volumetry(labels=folder)
+    assert "TotalSegmentator" in e.value.expected and "spleen.nii.gz" in e.value.expected
+    assert "No Series were found" not in capfd.readouterr().err

@@ -307,11 +307,18 @@ def _read_dicom_dir(path: Path, what: str, header_only: bool = False):
     import SimpleITK as sitk
 
     reader = sitk.ImageSeriesReader()
-    series = reader.GetGDCMSeriesIDs(str(path)) or []
+    series = _series_ids(path)
     if not series:
         segs = [p for p in sorted(path.iterdir()) if p.is_file() and _is_dicom_seg(p)]
         if segs:
             return _read_dicom_seg(segs[0], what)
+        nifti = sorted(p.name for p in path.iterdir() if p.name.endswith((".nii", ".nii.gz")))
+        if nifti:  # a TotalSegmentator output folder without any liver structure
+            raise ImagingInputError(
+                what, str(path),
+                "a DICOM series folder, or a TotalSegmentator output folder holding liver.nii.gz or "
+                f"liver_segment_N.nii.gz; this folder has {len(nifti)} NIfTI file(s) "
+                f"({', '.join(nifti[:4])}{' ...' if len(nifti) > 4 else ''}) but no liver structure")
         raise ImagingInputError(what, str(path), "a folder holding one DICOM image series (none found)")
     files_by_series = {sid: reader.GetGDCMSeriesFileNames(str(path), sid) for sid in series}
     sid = max(files_by_series, key=lambda s: len(files_by_series[s]))
@@ -443,6 +450,17 @@ def is_dicom_series_dir(path: str | Path) -> bool:
     path = Path(path)
     if not path.is_dir():
         return False
+    return bool(_series_ids(path))
+
+
+def _series_ids(path: Path) -> list[str]:
+    """The DICOM series in a folder, without ITK printing "No Series were found" to stderr
+    (other ITK warnings, e.g. non-uniform slice spacing, stay on)."""
     import SimpleITK as sitk
 
-    return bool(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(path)))
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    try:
+        return list(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(path)) or [])
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
