@@ -60,3 +60,18 @@ def test_livermet_reads_back_its_own_segments_seg(dicom_study, tmp_path):
     again = run_volumetry(ct=ct, labels=tmp_path / "out" / "segments.seg.dcm")
     assert again.liver_ml == pytest.approx(first.liver_ml, abs=0.01)
     assert again.segments_ml == first.segments_ml
+
+
+def test_dicom_series_with_a_missing_slice_is_refused(tmp_path):
+    # ITK reads it as evenly spaced (2.25 mm instead of 2 mm with a 4 mm hole) and only prints
+    # a warning; livermet must not measure on that geometry.
+    from livermet.imaging.errors import ImagingInputError
+    from livermet.imaging.io import read_grid
+
+    ct = tmp_path / "ct"
+    phantom.write_ct_series(ct, shape=(10, 16, 16))
+    assert read_grid(ct).spacing[2] == pytest.approx(2.0)
+    sorted(ct.iterdir())[5].unlink()
+    with pytest.raises(ImagingInputError) as e:
+        read_grid(ct)
+    assert "2.00 to 4.00 mm" in e.value.expected and "missing" in e.value.expected

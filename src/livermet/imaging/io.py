@@ -15,6 +15,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -325,6 +326,7 @@ def _read_dicom_dir(path: Path, what: str, header_only: bool = False):
     files = files_by_series[sid]
     if len(files) < 2:
         raise ImagingInputError(what, str(path), "a DICOM series of at least 2 slices")
+    _check_slice_spacing(files, what, path)
     reader.SetFileNames(files)
     try:
         img = reader.Execute()
@@ -444,6 +446,40 @@ def read_grid(path: str | Path, what: str = "ct") -> Grid:
     if kind == "nrrd":
         return _read_nrrd(path, what, header_only=True)
     return read_image(path, what)[1]
+
+
+# Plausibility judgement: slice gaps that differ by more than 10% (and 0.05 mm) mean missing
+# or duplicated slices; read as one evenly spaced volume (as ITK does, with a mere warning),
+# volumes and positions would be wrong.
+SLICE_SPACING_TOLERANCE = 0.10
+
+
+def _check_slice_spacing(files: Sequence[str], what: str, path: Path) -> None:
+    """Refuse a DICOM series whose slices are not evenly spaced along their normal."""
+    import pydicom
+
+    positions = []
+    normal = None
+    for f in files:
+        try:
+            ds = pydicom.dcmread(f, stop_before_pixels=True,
+                                 specific_tags=["ImagePositionPatient", "ImageOrientationPatient"])
+            ipp = [float(v) for v in ds.ImagePositionPatient]
+            if normal is None:
+                iop = [float(v) for v in ds.ImageOrientationPatient]
+                normal = np.cross(iop[:3], iop[3:])
+        except Exception:  # noqa: BLE001 - no geometry to check: ITK decides as before
+            return
+        positions.append(float(np.dot(ipp, normal)))
+    gaps = np.diff(np.sort(np.asarray(positions)))
+    step = float(np.median(gaps))
+    if step <= 0 or float(gaps.max() - gaps.min()) > max(SLICE_SPACING_TOLERANCE * step, 0.05):
+        raise ImagingInputError(
+            what, str(path),
+            f"a DICOM series of evenly spaced slices; here the gaps between slices run from "
+            f"{gaps.min():.2f} to {gaps.max():.2f} mm ({len(files)} slices): slices are missing or "
+            "duplicated, so volumes would be wrong. Export the complete series",
+        )
 
 
 def is_dicom_series_dir(path: str | Path) -> bool:
