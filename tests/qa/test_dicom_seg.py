@@ -75,3 +75,25 @@ def test_dicom_series_with_a_missing_slice_is_refused(tmp_path):
     with pytest.raises(ImagingInputError) as e:
         read_grid(ct)
     assert "2.00 to 4.00 mm" in e.value.expected and "missing" in e.value.expected
+
+
+def test_folder_with_two_series_is_not_guessed(tmp_path):
+    # Before, the series with more files was measured without a word (arterial vs portal
+    # venous phase, thin vs thick slices: the user's choice, not livermet's).
+    import shutil
+
+    from livermet.imaging.errors import ImagingInputError
+    from livermet.imaging.io import read_grid
+
+    phantom.write_ct_series(tmp_path / "a", shape=(6, 16, 16))
+    phantom.write_ct_series(tmp_path / "b", shape=(8, 16, 16))
+    both = tmp_path / "both"
+    both.mkdir()
+    for sub in ("a", "b"):
+        for f in (tmp_path / sub).iterdir():
+            shutil.copy(f, both / f"{sub}_{f.name}")
+    with pytest.raises(ImagingInputError) as e:
+        read_grid(both)
+    assert "holds 2" in e.value.expected and "(6 files)" in e.value.expected
+    assert "(8 files)" in e.value.expected
+    assert read_grid(tmp_path / "b").shape[2] == 8  # one series per folder reads as before

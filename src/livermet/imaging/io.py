@@ -322,8 +322,14 @@ def _read_dicom_dir(path: Path, what: str, header_only: bool = False):
                 f"({', '.join(nifti[:4])}{' ...' if len(nifti) > 4 else ''}) but no liver structure")
         raise ImagingInputError(what, str(path), "a folder holding one DICOM image series (none found)")
     files_by_series = {sid: reader.GetGDCMSeriesFileNames(str(path), sid) for sid in series}
-    sid = max(files_by_series, key=lambda s: len(files_by_series[s]))
-    files = files_by_series[sid]
+    if len(files_by_series) > 1:  # which phase or reconstruction to measure is the user's choice
+        raise ImagingInputError(
+            what, str(path),
+            f"a folder holding one DICOM series; this one holds {len(files_by_series)}: "
+            + "; ".join(f"{_series_label(files[0])} ({len(files)} files)" for files in files_by_series.values())
+            + ". Put the series to measure in a folder of its own",
+        )
+    files = next(iter(files_by_series.values()))
     if len(files) < 2:
         raise ImagingInputError(what, str(path), "a DICOM series of at least 2 slices")
     _check_slice_spacing(files, what, path)
@@ -446,6 +452,21 @@ def read_grid(path: str | Path, what: str = "ct") -> Grid:
     if kind == "nrrd":
         return _read_nrrd(path, what, header_only=True)
     return read_image(path, what)[1]
+
+
+def _series_label(file: str) -> str:
+    """'3: Portal venous 1.0 mm' from a series' first file (number and description)."""
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(file, stop_before_pixels=True,
+                             specific_tags=["SeriesNumber", "SeriesDescription", "SeriesInstanceUID"])
+    except Exception:  # noqa: BLE001
+        return Path(file).name
+    desc = str(getattr(ds, "SeriesDescription", "") or "")
+    num = getattr(ds, "SeriesNumber", None)
+    label = f"series {num}" if num is not None else f"series {getattr(ds, 'SeriesInstanceUID', '?')}"
+    return f"{label}: {desc}" if desc else label
 
 
 # Plausibility judgement: slice gaps that differ by more than 10% (and 0.05 mm) mean missing
