@@ -383,4 +383,16 @@ def test_non_anatomic_resection_of_chosen_lesions(tmp_path, demo_case, phantom_f
     assert a.get(f"/api/cases/{pk}/viewer/ct/{j}.png?axis=oblique").status_code == 422
     page = a.get(f"/cases/{pk}/results").text
     assert 'id="resect-lesions"' in page and "L1" in page
+    # the library's label maps of the plan, for PACS: the resection map holds the same region
+    import nibabel as nib
+
+    names = {f["name"] for f in a.get(f"/api/cases/{pk}/exports").json()["files"]}
+    assert {"segments.nii.gz", "resection.nii.gz", "resection.seg.dcm"} <= names
+    r = a.get(f"/api/cases/{pk}/exports/resection.nii.gz")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    (tmp_path / "res.nii.gz").write_bytes(r.content)
+    exported = np.asarray(nib.load(tmp_path / "res.nii.gz").dataobj) == 2
+    assert exported.shape == expected.shape and np.array_equal(exported, expected)
+    assert a.get(f"/api/cases/{pk}/exports/..%2Fmeta.json").status_code == 404
+    assert a.get(f"/api/cases/{pk}/exports/meta.json").status_code == 404
     app.state.engine.dispose()

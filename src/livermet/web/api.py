@@ -475,6 +475,33 @@ def _viewer_dir(request: Request, pk: int) -> Path:
     return Path(request.app.state.settings.data_dir) / "viewer" / str(pk)
 
 
+# Label maps the imaging library writes with each volumetry (segments 1-8, tumour 9, liver
+# without a segment 10; resection: 1 remnant, 2 resected), as NIfTI and DICOM SEG for PACS.
+EXPORT_FILES = {"segments.nii.gz": "application/gzip", "segments.seg.dcm": "application/dicom",
+                "resection.nii.gz": "application/gzip", "resection.seg.dcm": "application/dicom"}
+
+
+@router.get("/cases/{pk}/exports", tags=["imaging"])
+def api_exports(pk: int, request: Request, p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
+    """The label maps of the last volumetry (segments as used, the planned resection)."""
+    services.get_case(db, pk)
+    d = _viewer_dir(request, pk) / "export"
+    return {"files": [{"name": n, "bytes": (d / n).stat().st_size, "url": f"/api/cases/{pk}/exports/{n}"}
+                      for n in EXPORT_FILES if (d / n).is_file()]}
+
+
+@router.get("/cases/{pk}/exports/{name}", tags=["imaging"], response_class=Response)
+def api_export_file(pk: int, name: str, request: Request, p: Principal = Depends(require("read")),
+                    db: Session = Depends(get_db)):
+    services.get_case(db, pk)
+    path = _viewer_dir(request, pk) / "export" / name
+    if name not in EXPORT_FILES or not path.is_file():
+        raise services.NotFound(f"No export {name!r} for this case (expected one of {', '.join(EXPORT_FILES)}, "
+                                "written by the volumetry job).")
+    return Response(path.read_bytes(), media_type=EXPORT_FILES[name],
+                    headers={"Content-Disposition": f'attachment; filename="case-{pk}-{name}"'})
+
+
 @router.get("/cases/{pk}/viewer", tags=["imaging"])
 def api_viewer_meta(pk: int, request: Request, p: Principal = Depends(require("read")),
                     db: Session = Depends(get_db)):

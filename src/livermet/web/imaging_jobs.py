@@ -193,14 +193,25 @@ def compute(data: dict, data_dir: str, pk: int, image_rows: list[dict]) -> tuple
 
     export_dir = Path(data_dir) / "viewer" / str(pk) / "export"
     shutil.rmtree(export_dir, ignore_errors=True)  # never show an earlier plan's resection
-    filled, vol = library.volumetry_for_case(data, export_dir=export_dir)
-    vol.pop("files", None)  # server paths: not for the API
     note = ""
+    try:
+        filled, vol = library.volumetry_for_case(data, export_dir=export_dir)
+    except Exception as exc:  # noqa: BLE001
+        from livermet.imaging.errors import ImagingInputError
+
+        if isinstance(exc, (ImagingInputError, library.LibraryUnavailable)):
+            raise
+        # the measurement must not fail because its label-map export (DICOM SEG...) did
+        shutil.rmtree(export_dir, ignore_errors=True)
+        filled, vol = library.volumetry_for_case(data)
+        note = (f"the segment and resection label maps could not be exported ({type(exc).__name__}); "
+                "the viewer shows the uploaded labels only.")
+    vol.pop("files", None)  # server paths: not for the API
     try:
         _build_viewer(data_dir, pk, [SimpleNamespace(**r) for r in image_rows], export_dir, vol,
                       resection_key(data))
     except Exception as exc:  # the numbers matter more than the picture
-        note = f"the viewer could not be prepared ({type(exc).__name__}: {exc})"
+        note = (note + f" The viewer could not be prepared ({type(exc).__name__}: {exc})").strip()
     return filled, vol, note
 
 

@@ -88,10 +88,24 @@ document.addEventListener("DOMContentLoaded", () => {
         if (!polling) polling = setTimeout(() => { polling = null; refresh(); }, 700);
       } else if (job.status === "done") {
         loadViewer();
+        loadExports();
       }
     } else {
       loadViewer();
     }
+  }
+
+  async function loadExports() {
+    let data;
+    try { data = await livermet.api("GET", `/api/cases/${pk}/exports`); } catch (e) { return; }
+    const box = document.getElementById("export-links");
+    box.innerHTML = "";
+    for (const f of data.files) {
+      const a = document.createElement("a");
+      a.href = f.url; a.textContent = f.name; a.setAttribute("download", "");
+      box.appendChild(a); box.appendChild(document.createTextNode(" "));
+    }
+    document.getElementById("exports").hidden = data.files.length === 0;
   }
 
   // ------------------------------------------------------------------ viewer
