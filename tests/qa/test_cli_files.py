@@ -94,3 +94,14 @@ def test_volumetry_json_is_only_json(tmp_path, liver_mask):
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["liver_ml"] == pytest.approx(16 ** 3 * 8 / 1000, abs=0.005)  # 16^3 voxels of 8 mm^3
+
+
+def test_interpolated_mask_is_named_as_such(tmp_path):
+    # A 0/1 mask resampled with linear interpolation has fractions at its edge: it is not a CT.
+    m = np.zeros((24, 24, 24), np.float32)
+    m[4:20, 4:20, 4:20] = 1.0
+    m[3, 4:20, 4:20] = 0.5
+    p = _nifti(tmp_path / "mask.nii.gz", m)
+    with pytest.raises(ImagingInputError) as e:
+        run_volumetry(masks=[("liver", p)])
+    assert "linear interpolation" in e.value.expected and "CT image" not in e.value.expected

@@ -226,6 +226,14 @@ def _check_mask_values(arr: np.ndarray, what: str, source: str) -> None:
     mn, mx = arr.min(), arr.max()
     sample = arr[tuple(slice(None, None, max(1, n // 48)) for n in arr.shape)]
     distinct = np.unique(sample)
+    if arr.dtype.kind == "f" and mn >= 0 and mx <= 255 and not np.all(distinct == np.round(distinct)):
+        raise ImagingInputError(
+            what,
+            source,
+            f"a binary mask (0 and 1, or 0 and 255); this one has fractions between 0 and {float(mx):g}, "
+            "like a mask resampled with linear interpolation or a probability map. Resample it with "
+            "nearest neighbour, or threshold it at half its maximum",
+        )
     # Many distinct values mean a CT image, unless they are whole numbers 0-255: a label map
     # (TotalSegmentator's total task has 117 classes), refused below as such.
     if mn < 0 or (arr.dtype.kind == "f" and not np.all(distinct == np.round(distinct))) or (
