@@ -73,3 +73,11 @@ def test_assess_is_quiet_when_stderr_is_not_a_terminal(case_with_images):
     r = _run(["assess", str(case_with_images), "--json"], stderr_tty=False)
     assert r.returncode == 0 and r.stderr == ""
     assert json.loads(r.stdout)["case_id"] == "qa-progress"
+
+
+def test_demo_shows_progress_on_a_terminal(tmp_path):
+    r = _run(["demo", "--out", str(tmp_path / "demo"), "--json"], stderr_tty=True)
+    assert r.returncode == 0
+    assert "demo: building and measuring the CT phantom" in r.stderr
+    assert json.loads(r.stdout)["case_id"] == "demo-crc-001"
+    assert (tmp_path / "demo" / "report.pdf").stat().st_size > 0

@@ -336,13 +336,15 @@ def demo_cmd(
     target = out_dir / "imaging" if out_dir is not None else Path(
         tempfile.mkdtemp(prefix="livermet-demo-"))
     target.mkdir(parents=True, exist_ok=True)
-    imaging_summary = run_demo(target)
-    data["imaging_demo"] = _plain(imaging_summary)
-    data["imaging_demo_dir"] = str(target)
-    if out_dir is not None:
-        (out_dir / "assessment.json").write_text(
-            json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-        _write_demo_report(out_dir)
+    with err.status("demo: building and measuring the CT phantom", spinner="dots") as status:
+        imaging_summary = run_demo(target)
+        data["imaging_demo"] = _plain(imaging_summary)
+        data["imaging_demo_dir"] = str(target)
+        if out_dir is not None:
+            status.update("demo: writing the assessment and the MDT report (HTML, PDF)")
+            (out_dir / "assessment.json").write_text(
+                json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+            _write_demo_report(out_dir)
     if json_out:
         print_json(data)
         return
