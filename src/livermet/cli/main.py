@@ -82,13 +82,21 @@ _reflow_help(app)
 
 
 def main() -> None:
+    import sys
+
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # a failing stdout (full disk, closed pipe) surfaces here, handled below
+    except BrokenPipeError:  # `livermet ... | head`: the reader has gone; nothing to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit flush
+        sys.exit(1)
     except OSError as exc:
         # A file the command had to read or write (an --out, --figures or --export-dir
         # folder, a directory given for a file ...): say which and why, exit 2, no traceback.
-        import sys
-
         from rich.markup import escape
 
         from livermet.cli.common import err
@@ -99,10 +107,16 @@ def main() -> None:
                 "read or write it")
         err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         err.print(f"[dim]hint:[/] {hint}", highlight=False)
-        if "--json" in sys.argv[1:]:  # scripts read JSON on stdout, as from common.fail
-            from livermet.cli.common import print_json
+        try:
+            if "--json" in sys.argv[1:]:  # scripts read JSON on stdout, as from common.fail
+                from livermet.cli.common import print_json
 
-            print_json({"error": message, "hint": hint})
+                print_json({"error": message, "hint": hint})
+            sys.stdout.flush()
+        except OSError:  # stdout itself is what failed (a full disk ...): nothing more to write
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(2)
 
 
