@@ -69,3 +69,18 @@ def test_folder_without_liver_structures(tmp_path, capfd):
         run_volumetry(labels=folder)
     assert "TotalSegmentator" in e.value.expected and "spleen.nii.gz" in e.value.expected
     assert "No Series were found" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("height, needle, code", [
+    ("1.75", "1.75 looks like m: use --height-cm 175", 2),  # impossible in cm: refused, with the fix
+    ("70", "70 looks like in: use --height-cm 178", 0),     # possible but unusual: measured, warned
+])
+def test_height_in_another_unit(monkeypatch, segments_map, height, needle, code):
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.err, "width", 200)
+    r = CliRunner().invoke(app, ["volumetry", "--labels", str(segments_map), "--labelset",
+                                 "liver_segments", "--resection", "right_hepatectomy",
+                                 "--height-cm", height, "--weight-kg", "75"])
+    assert r.exit_code == code
+    assert r.stderr.count(needle) == 1

@@ -45,6 +45,29 @@ def _prefetch_imports() -> None:
         pass
 
 
+def _body_advice(height_cm: float | None, weight_kg: float | None) -> dict[str, str]:
+    """A height of 1.75 (metres) or a weight of 165 (pounds): what was probably meant, from
+    the case validator's usual ranges and common other units."""
+    from livermet.case.validate import FIELD_SPECS
+
+    advice = {}
+    for key, value in (("height_cm", height_cm), ("weight_kg", weight_kg)):
+        spec = FIELD_SPECS[f"patient.{key}"]
+        lo, hi = spec.usual
+        if value is None or lo <= value <= hi:
+            continue
+        # "!": outside the possible range, so the volumetry will refuse it
+        mark = "" if spec.hard[0] <= value <= spec.hard[1] else "!"
+        option = f"--{key.replace('_', '-')}"
+        for label, factor in spec.reread:
+            if lo <= value * factor <= hi:
+                advice[key] = f"{mark}{value:g} looks like {label}: use {option} {value * factor:.0f}"
+                break
+        else:
+            advice[key] = f"{mark}{option} {value:g} is outside the usual {lo:g}-{hi:g} {spec.unit}"
+    return advice
+
+
 def _fmt(v, nd: int = 1) -> str:
     return "-" if v is None else f"{v:,.{nd}f}"
 
@@ -108,6 +131,11 @@ def volumetry(
     from livermet.imaging.errors import ImagingInputError
     from livermet.imaging.pipeline import run_volumetry
 
+    body_advice = _body_advice(height_cm, weight_kg)
+    for key, text in body_advice.items():
+        if not text.startswith("!"):  # impossible values fail below, with this as the hint
+            err.print(f"[yellow]warning:[/] {text}", highlight=False)
+    body_advice = {k: v.lstrip("!") for k, v in body_advice.items()}
     if (height_cm is None) != (weight_kg is None):
         err.print("[yellow]warning:[/] the standardised sFLR needs both --height-cm and --weight-kg; "
                   "only the measured sFLR is given", highlight=False)
@@ -136,7 +164,8 @@ def volumetry(
                 progress=progress,
             )
     except ImagingInputError as exc:
-        fail(str(exc), hint="see `livermet volumetry --help`")
+        fail(str(exc), hint=body_advice.get(exc.field) or "; ".join(body_advice.values())
+             or "see `livermet volumetry --help`")
     except ImportError as exc:
         fail(f"a part of livermet's imaging is missing ({exc})")
     data = result.to_dict()
