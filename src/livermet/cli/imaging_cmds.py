@@ -135,7 +135,7 @@ def volumetry(
     for key, text in body_advice.items():
         if not text.startswith("!"):  # impossible values fail below, with this as the hint
             err.print(f"[yellow]warning:[/] {text}", highlight=False)
-    body_advice = {k: v.lstrip("!") for k, v in body_advice.items()}
+    impossible = {k: v.lstrip("!") for k, v in body_advice.items() if v.startswith("!")}
     if (height_cm is None) != (weight_kg is None):
         err.print("[yellow]warning:[/] the standardised sFLR needs both --height-cm and --weight-kg; "
                   "only the measured sFLR is given", highlight=False)
@@ -164,7 +164,7 @@ def volumetry(
                 progress=progress,
             )
     except ImagingInputError as exc:
-        fail(str(exc), hint=body_advice.get(exc.field) or "; ".join(body_advice.values())
+        fail(str(exc), hint=impossible.get(exc.field) or "; ".join(impossible.values())
              or "see `livermet volumetry --help`")
     except ImportError as exc:
         fail(f"a part of livermet's imaging is missing ({exc})")
