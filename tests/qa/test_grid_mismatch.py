@@ -62,3 +62,27 @@ def test_the_real_sample_crop_on_the_full_ct_is_refused(totalseg_example):
     r = run_volumetry(ct=totalseg_example / "example_ct_sm.nii.gz",
                       labels=totalseg_example / "example_seg.nii.gz", labelset="totalsegmentator")
     assert r.liver_ml == pytest.approx(38_634 * 0.027, abs=0.01)
+
+
+def test_same_voxels_in_another_axis_order_are_copied_without_warning(tmp_path):
+    # The CT's own voxels stored with axes swapped and one flipped (as DICOM SEG frames often
+    # are): nothing is interpolated, so nothing to warn about, and the volume is identical.
+    ct = np.zeros((20, 30, 10), np.int16)
+    aff = np.diag([2.0, 1.5, 3.0, 1.0])
+    ct_path = tmp_path / "ct.nii.gz"
+    nib.save(nib.Nifti1Image(ct, aff), str(ct_path))
+    lab = np.zeros(ct.shape, np.uint8)
+    lab[3:15, 4:25, 2:8] = 5
+    # voxel (i, j, k) of the CT is voxel (j, 9 - k, i) of the copy
+    perm = np.transpose(lab, (1, 2, 0))[:, ::-1, :]
+    paff = np.zeros((4, 4))
+    paff[:3, 0] = aff[:3, 1]
+    paff[:3, 1] = -aff[:3, 2]
+    paff[:3, 2] = aff[:3, 0]
+    paff[:3, 3] = aff[:3, 3] + 9 * aff[:3, 2]
+    paff[3, 3] = 1
+    copy_path = tmp_path / "labels.nii.gz"
+    nib.save(nib.Nifti1Image(np.ascontiguousarray(perm), paff), str(copy_path))
+    r = run_volumetry(ct=ct_path, labels=copy_path, labelset="totalsegmentator")
+    assert r.liver_ml == pytest.approx(12 * 21 * 6 * 2.0 * 1.5 * 3.0 / 1000)
+    assert not any("resampled" in w for w in r.warnings)

@@ -194,6 +194,20 @@ def _extent_inside(src: Grid, ref: Grid) -> bool:
     return bool(np.all(idx >= lo) and np.all(idx <= hi))
 
 
+def _same_voxels(src: Grid, ref: Grid, tol: float = 1e-3) -> bool:
+    """Whether ``src`` holds exactly ``ref``'s voxels in another index order (axes permuted or
+    flipped, e.g. a DICOM SEG's frames over its CT): then nearest neighbour is an exact copy."""
+    m = np.linalg.inv(src.affine) @ ref.affine  # reference index -> source index
+    r, t = m[:3, :3], m[:3, 3]
+    if not (np.allclose(r, np.round(r), atol=tol) and np.allclose(np.abs(np.round(r)).sum(axis=0), 1)
+            and np.allclose(np.abs(np.round(r)).sum(axis=1), 1) and np.allclose(t, np.round(t), atol=tol)):
+        return False
+    corners = np.array([[i, j, k] for i in (0, ref.shape[0] - 1) for j in (0, ref.shape[1] - 1)
+                        for k in (0, ref.shape[2] - 1)], dtype=float) @ r.T + t
+    return bool(np.allclose(corners.min(axis=0), 0, atol=tol)
+                and np.allclose(corners.max(axis=0), np.asarray(src.shape) - 1, atol=tol))
+
+
 def _resample_codes(codes: np.ndarray, src: Grid, ref: Grid) -> tuple[tuple[int, int, int], np.ndarray] | None:
     """Nearest-neighbour resampling of a (cropped) code array onto ``ref``'s voxel centres."""
     corners = ref.lps_to_index(src.bounds_lps())
@@ -294,6 +308,8 @@ def _pieces_from_image(
         )
     sub = crop_grid(img.grid, offset, codes.shape)
     res = _resample_codes(codes, sub, ref)
+    if _same_voxels(img.grid, ref):  # the same voxels in another order: an exact copy, no warning
+        return [] if res is None else [_Piece(res[0], res[1], separate_tumour, img.source)]
     msg = (
         f"{what} ({Path(img.source).name}) is on another grid ({_describe(img.grid)}) than the reference "
         f"({_describe(ref)}); resampled by nearest neighbour."
