@@ -14,7 +14,7 @@ Prints throughput, p50/p95/p99 latency per kind and errors. Goal (issue 6): p95 
 100 ms for case reads and assessments, no errors. The load generator shares the machine's
 CPUs with the server, so the figures are a floor for a dedicated server.
 
-    python bench/service.py [--clients 50] [--duration 20] [--think-ms 0]
+    python bench/service.py [--clients 50] [--duration 20] [--think-ms 0,500]
 
 Two modes: closed loop (--think-ms 0, the default: every client fires its next request the
 moment the last is answered, so 50 clients keep the server saturated and latency is queueing
@@ -79,13 +79,13 @@ async def login(client: httpx.AsyncClient) -> str:
     return r.json()["csrf_token"]
 
 
-async def setup_cases(url: str, n: int) -> list[int]:
+async def setup_cases(url: str, n: int, prefix: str = "bench") -> list[int]:
     demo = json.loads(DEMO.read_text())
     async with httpx.AsyncClient(base_url=url, timeout=30) as c:
         csrf = await login(c)
         pks = []
         for i in range(n):
-            d = dict(demo, id=f"bench-{i:04d}", meeting_date=f"2026-12-{1 + i % 28:02d}")
+            d = dict(demo, id=f"{prefix}-{i:04d}", meeting_date=f"2026-12-{1 + i % 28:02d}")
             d["patient"] = dict(demo["patient"], name=f"Bench Patient {i}")
             r = await c.post("/api/cases", json={"data": d}, headers={"X-CSRF-Token": csrf})
             r.raise_for_status()
@@ -180,8 +180,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run(url: str, clients: int, duration: float, n_cases: int, think_ms: float,
-              server_pid: int | None = None) -> dict:
-    pks = await setup_cases(url, n_cases)
+              server_pid: int | None = None, prefix: str = "bench") -> dict:
+    pks = await setup_cases(url, n_cases, prefix)
     lat: dict = defaultdict(list)
     errors: dict = defaultdict(int)
     counts: dict = defaultdict(int)
@@ -211,39 +211,52 @@ async def run(url: str, clients: int, duration: float, n_cases: int, think_ms: f
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--duration", type=float, default=20.0, help="seconds of load")
+    ap.add_argument("--duration", type=float, default=20.0, help="seconds of load (per mode)")
     ap.add_argument("--cases", type=int, default=40)
-    ap.add_argument("--think-ms", type=float, default=0.0,
-                    help="mean pause between a client's requests (0: closed loop, the hardest case)")
+    ap.add_argument("--think-ms", default="0",
+                    help="mean pause between a client's requests; 0: closed loop, the hardest case. "
+                         "Several, comma-separated (e.g. 0,500), run one after the other on the same server")
     ap.add_argument("--workers", type=int, default=1, help="server processes")
     ap.add_argument("--url", help="an already running server (admin password: " + PASSWORD + ")")
     ap.add_argument("--database-url", help="PostgreSQL URL for the started server (default SQLite)")
     args = ap.parse_args()
+    try:
+        modes = [float(x) for x in str(args.think_ms).split(",") if x.strip()]
+    except ValueError:
+        raise SystemExit(f"--think-ms={args.think_ms!r}: expected milliseconds, e.g. 0 or 0,500") from None
 
     proc = None
     tmp = tempfile.TemporaryDirectory()
     url = args.url
     if url is None:
         proc, url = start_server(Path(tmp.name) / "data", args.database_url, args.workers)
+    results = []
     try:
-        res = asyncio.run(run(url, args.clients, args.duration, args.cases, args.think_ms,
-                              proc.pid if proc is not None else None))
+        for i, think in enumerate(modes):
+            results.append((think, asyncio.run(run(url, args.clients, args.duration, args.cases, think,
+                                                   proc.pid if proc is not None else None,
+                                                   prefix=f"bench{i}-{os.getpid()}"))))
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(10)
         tmp.cleanup()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"livermet web service: {args.clients} clients, {args.duration:.0f} s per mode, "
+          f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.workers} server process(es)")
+    print(f"machine: {cores} CPU cores usable ({os.cpu_count()} in the machine), shared by the server and this "
+          f"load generator; load average at the end: {os.getloadavg()[0]:.1f}")
+    for think, res in results:
+        report(think, res, cores)
+
+
+def report(think_ms: float, res: dict, cores: int) -> None:
     lat, errors = res["lat"], res["errors"]
     total = sum(len(v) for v in lat.values())
     mode = ("closed loop: each client sends its next request as soon as the last one is answered"
-            if not args.think_ms else
-            f"think time: each client pauses {args.think_ms:.0f} ms on average (exponential) between requests")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"livermet web service: {args.clients} clients, {args.duration:.0f} s, "
-          f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.workers} server process(es)")
-    print(f"mode: {mode}")
-    print(f"machine: {cores} CPU cores usable ({os.cpu_count()} in the machine), shared by the server and this "
-          f"load generator; load average at the end: {os.getloadavg()[0]:.1f}")
+            if not think_ms else
+            f"think time: each client pauses {think_ms:.0f} ms on average (exponential) between requests")
+    print(f"\nmode: {mode}")
     print(f"CPU used during the run: server {res['server_cpu']:.1f} s, load generator {res['client_cpu']:.1f} s "
           f"(of {res['elapsed'] * cores:.0f} core-seconds)")
     print(f"throughput: {total / res['elapsed']:.0f} requests/s ({total} requests)")
@@ -259,8 +272,8 @@ def main() -> None:
     print(f"edit conflicts (409, retried once): {res['counts'].get('conflict_409', 0)}")
     print("errors: " + (", ".join(f"{k} x{v}" for k, v in errors.items()) if errors else "none"))
     goal = max(pct(lat.get("read", []), 95), pct(lat.get("assessment", []), 95))
-    print(f"goal p95 < 100 ms for case reads and assessments: {'met' if goal < 100 and not errors else 'NOT met'} "
-          f"(worst p95 {goal:.1f} ms)")
+    print(f"goal p95 < 100 ms for case reads and assessments ({'closed loop' if not think_ms else 'think time'}): "
+          f"{'met' if goal < 100 and not errors else 'NOT met'} (worst p95 {goal:.1f} ms)")
 
 
 if __name__ == "__main__":
