@@ -98,3 +98,13 @@ def test_folder_with_two_series_is_not_guessed(tmp_path):
     assert "holds 2" in e.value.expected and "(6 files)" in e.value.expected
     assert "(8 files)" in e.value.expected
     assert read_grid(tmp_path / "b").shape[2] == 8  # one series per folder reads as before
+
+
+def test_ct_folder_with_its_seg_beside_the_slices_reads_the_ct(dicom_study):
+    # A PACS export often puts the SEG in the CT's folder: it is not a second image series.
+    import shutil
+
+    ct, seg = dicom_study
+    shutil.copy(seg, ct / "seg.dcm")
+    r = run_volumetry(ct=ct, labels=seg)
+    assert r.liver_ml == pytest.approx(4 * 12 * 12 * VOXEL_ML, abs=0.01)

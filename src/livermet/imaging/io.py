@@ -322,6 +322,9 @@ def _read_dicom_dir(path: Path, what: str, header_only: bool = False):
                 f"({', '.join(nifti[:4])}{' ...' if len(nifti) > 4 else ''}) but no liver structure")
         raise ImagingInputError(what, str(path), "a folder holding one DICOM image series (none found)")
     files_by_series = {sid: reader.GetGDCMSeriesFileNames(str(path), sid) for sid in series}
+    if len(files_by_series) > 1:  # a SEG, SR or RTSTRUCT beside the CT slices is not a series to read
+        files_by_series = {sid: f for sid, f in files_by_series.items()
+                           if _modality(f[0]) not in _NON_IMAGE_MODALITIES} or files_by_series
     if len(files_by_series) > 1:  # which phase or reconstruction to measure is the user's choice
         raise ImagingInputError(
             what, str(path),
@@ -452,6 +455,18 @@ def read_grid(path: str | Path, what: str = "ct") -> Grid:
     if kind == "nrrd":
         return _read_nrrd(path, what, header_only=True)
     return read_image(path, what)[1]
+
+
+_NON_IMAGE_MODALITIES = {"SEG", "SR", "RTSTRUCT", "PR", "KO", "DOC"}
+
+
+def _modality(file: str) -> str:
+    import pydicom
+
+    try:
+        return str(pydicom.dcmread(file, stop_before_pixels=True, specific_tags=["Modality"]).Modality)
+    except Exception:  # noqa: BLE001
+        return ""
 
 
 def _series_label(file: str) -> str:
