@@ -762,6 +762,20 @@ def _wants_imaging(case: Case) -> bool:
     return img is not None and bool(img.labels or img.masks)
 
 
+# What the imaging layer calls an input (and its CLI flag), and where a case holds it.
+_CASE_FIELD_OF_OPTION = {
+    "resection": "volumetry.planned_resection", "resect_lesions": "volumetry.resect_lesions",
+    "margin_mm": "volumetry.margin_mm", "height_cm": "patient.height_cm", "weight_kg": "patient.weight_kg",
+}
+_CASE_FIELD_OF_FLAG = (
+    ("--mask segment_N=...", "imaging.masks {segment_N: PATH}"), ("--mask ROLE=PATH", "imaging.masks"),
+    ("--mask liver=PATH", "imaging.masks {liver: PATH}"), ("--labelset", "imaging.labelset"),
+    ("--labels", "imaging.labels"), ("--landmarks", "imaging.landmarks"),
+    ("--resect-lesions", "volumetry.resect_lesions"),
+    ("--height-cm", "patient.height_cm"), ("--weight-kg", "patient.weight_kg"),
+)
+
+
 def _run_imaging(case: Case, base_dir: Path | None, warnings: list[str],
                  progress: Any = None, figures_dir: Path | None = None
                  ) -> tuple[Case, dict[str, Any] | None]:
@@ -778,7 +792,12 @@ def _run_imaging(case: Case, base_dir: Path | None, warnings: list[str],
         result = pipeline.volumetry_for_case(work, **kwargs)
     except ValueError as exc:  # ImagingInputError and friends: the user's input
         field_name = getattr(exc, "field", None)
-        raise ImagingStepError(f"imaging{'.' + field_name if field_name else ''}: {exc}") from None
+        # the imaging layer speaks in `livermet volumetry` options: name the case's fields
+        path = _CASE_FIELD_OF_OPTION.get(field_name or "", f"imaging.{field_name}" if field_name else "imaging")
+        text = str(exc)
+        for flag, case_field in _CASE_FIELD_OF_FLAG:
+            text = text.replace(flag, case_field)
+        raise ImagingStepError(f"{path}: {text}") from None
     # The imaging step's own warnings (label set against the names in the file, resampled
     # grids, lesions left in the remnant ...) belong to the assessment's warnings: the CLI,
     # the report and the web show those.

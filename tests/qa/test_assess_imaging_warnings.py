@@ -59,3 +59,23 @@ def test_assess_text_output_shows_what_was_measured(tmp_path, monkeypatch):
     r = CliRunner().invoke(app, ["assess", str(tmp_path / "case.json")])
     assert r.exit_code == 0, r.output
     assert "Imaging: liver 512.0 mL" in r.stdout
+
+
+def test_imaging_errors_in_a_case_name_the_case_fields(tmp_path):
+    # A planned anatomic resection on a label map without segments: the user of a case must
+    # be told which case fields to fill, not `livermet volumetry` options.
+    import pytest
+
+    from livermet.case.errors import CaseError
+
+    m = np.zeros((80, 80, 80), np.uint8)
+    m[20:60, 20:60, 20:60] = 1
+    nib.save(nib.Nifti1Image(m, np.diag([2.0, 2, 2, 1])), str(tmp_path / "liver.nii.gz"))
+    case = _case({"masks": {"liver": "liver.nii.gz"}})
+    case["volumetry"] = {"planned_resection": "right_hepatectomy"}
+    (tmp_path / "case.json").write_text(json.dumps(case))
+    with pytest.raises(CaseError) as e:
+        assess_case(tmp_path / "case.json", decision=False)
+    text = str(e.value)
+    assert text.startswith("volumetry.planned_resection: ")
+    assert "imaging.labelset" in text and "imaging.masks" in text and "--labelset" not in text

@@ -48,7 +48,7 @@ def _load_case(path: Path):
     try:
         return load_case(path)
     except CaseError as exc:
-        fail(str(exc), hint="check the case with `livermet validate CASE`")
+        fail(str(exc), hint="check the case with `livermet validate CASE`, and the files its imaging names")
 
 
 def _assess(path: Path, imaging: bool = True):
@@ -58,7 +58,7 @@ def _assess(path: Path, imaging: bool = True):
     try:
         return assess_case(path, imaging=imaging)
     except CaseError as exc:
-        fail(str(exc), hint="check the case with `livermet validate CASE`")
+        fail(str(exc), hint="check the case with `livermet validate CASE`, and the files its imaging names")
 
 
 def report(
@@ -83,7 +83,7 @@ def report(
         try:
             doc, _ = report_for_case(case, deidentify=deidentify, figures=figures)
         except CaseError as exc:
-            fail(str(exc), hint="check the case with `livermet validate CASE`")
+            fail(str(exc), hint="check the case with `livermet validate CASE`, and the files its imaging names")
         try:
             status.update(f"report: writing {out.name}")
             html = render_html(doc)
