@@ -61,3 +61,15 @@ def test_fhir_export_json(tmp_path):
     assert r.exit_code == 0
     summary = json.loads(r.stdout)
     assert summary["resources"] == len(json.loads(out.read_text())["entry"])
+
+
+def test_text_with_colons_is_not_turned_into_emoji(monkeypatch, tmp_path):
+    # "nope.py:X:" once printed as "nope.py❌" (Rich's :x: emoji code)
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.err, "width", 300)
+    ct = tmp_path / "ct.nii.gz"
+    ct.write_bytes(b"")
+    r = CliRunner().invoke(app, ["segment", str(ct), str(tmp_path / "out"), "--runner", "nope.py:X"])
+    assert r.exit_code == 2
+    assert "nope.py:X" in r.stderr and "\u274c" not in r.stderr

@@ -9,31 +9,15 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
+from livermet.plain import to_plain
+
 # Human-readable output goes to stdout unless --json is given; diagnostics go to stderr so
 # that `--json` output stays machine-readable.
-out = Console()
-err = Console(stderr=True)
+# emoji=False: user text such as "runner=nope.py:X: expected ..." must not turn ":X:" into an emoji
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 JSON_OPTION = typer.Option(False, "--json", help="Machine-readable JSON on stdout, nothing else.")
-
-
-def _default(obj: Any) -> Any:
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    try:
-        import numpy as np
-
-        if isinstance(obj, np.generic):
-            return obj.item()
-        if isinstance(obj, np.ndarray):
-            return obj.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(obj, (set, frozenset)):
-        return sorted(obj)
-    return str(obj)
 
 
 def _current_context() -> Any:
@@ -57,7 +41,7 @@ def _json_requested() -> bool:
 
 
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=_default, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(to_plain(obj), indent=2, ensure_ascii=False) + "\n")
     meta = _context_meta()
     if meta is not None:
         meta["livermet.json_written"] = True
