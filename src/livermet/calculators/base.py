@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from livermet.plain import to_plain
+
 
 @dataclass(frozen=True)
 class Source:
@@ -82,18 +84,8 @@ class Result:
             "formula": self.formula,
             "notes": list(self.notes),
             "sources": [s.to_dict() for s in self.sources],
-            "details": _jsonable(dict(self.details)),
+            "details": to_plain(dict(self.details)),
         }
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    return obj
 
 
 class CalculatorInputError(ValueError):

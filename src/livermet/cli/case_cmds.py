@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional
 import typer
 
 from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
+from livermet.plain import to_plain
 
 TABLE_WIDTH = 100
 NOT_A_DEVICE = (
@@ -338,7 +339,7 @@ def demo_cmd(
     target.mkdir(parents=True, exist_ok=True)
     with err.status("demo: building and measuring the CT phantom", spinner="dots") as status:
         imaging_summary = run_demo(target)
-        data["imaging_demo"] = _plain(imaging_summary)
+        data["imaging_demo"] = to_plain(imaging_summary)
         data["imaging_demo_dir"] = str(target)
         if out_dir is not None:
             status.update("demo: writing the assessment and the MDT report (HTML, PDF)")
@@ -374,10 +375,6 @@ def _write_demo_report(out_dir: Path) -> None:
     (out_dir / "report.pdf").write_bytes(render_pdf(html))
 
 
-def _plain(obj: Any) -> Any:
-    from livermet.assess import _to_plain
-
-    return _to_plain(obj)
 
 
 def register(app: typer.Typer) -> None:

@@ -53,13 +53,13 @@ def fail(message: str, code: int = 2, hint: str | None = None) -> NoReturn:
     With --json, stdout also gets ``{"error": ..., "hint": ...}`` (unless JSON was written
     already), so that a script always reads JSON.
     """
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    from rich.text import Text
+
+    # plain text, never Rich markup: messages quote user input ("case[draft].json", "[/x]")
+    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
     if hint:
-        err.print(f"[dim]hint:[/] {hint}", highlight=False)
+        err.print(Text.assemble(("hint:", "dim"), " ", hint), highlight=False)
     meta = _context_meta()
     if _json_requested() and not (meta or {}).get("livermet.json_written"):
-        from rich.text import Text
-
-        print_json({"error": Text.from_markup(message).plain,
-                    "hint": Text.from_markup(hint).plain if hint else None})
+        print_json({"error": message, "hint": hint})
     raise typer.Exit(code)

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any, Literal, Mapping
 
 from livermet.calculators.base import Source
+from livermet.plain import to_plain
 from livermet.decision.knowledge.sources import REVIEW, label, source_dict
 
 Status = Literal["recommended", "consider", "not_suitable"]
@@ -165,7 +166,7 @@ class OptionAssessment:
             "missing_details": [m.to_dict() for m in self.missing],
             "evidence": [e.to_dict() for e in self.evidence],
             "notes": [n.to_dict() for n in self.notes],
-            "details": _plain(dict(self.details)),
+            "details": to_plain(dict(self.details)),
         }
 
 
@@ -195,18 +196,8 @@ class Finding:
             "reasons": list(self.reasons),
             "sources": [source_dict(s) for s in _dedup_sources(list(self.sources))],
             "evidence": [e.to_dict() for e in self.evidence],
-            "details": _plain(dict(self.details)),
+            "details": to_plain(dict(self.details)),
         }
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    return obj
 
 
 @dataclass(frozen=True)

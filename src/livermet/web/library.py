@@ -13,6 +13,8 @@ import importlib
 import inspect
 from typing import Any, Callable
 
+from livermet.plain import to_plain  # re-exported: routes call library.to_plain
+
 
 class LibraryUnavailable(RuntimeError):
     """A part of the livermet library that this page needs is not available."""
@@ -35,50 +37,6 @@ def _attr(module: str, name: str, feature: str) -> Callable:
     if fn is None:
         raise LibraryUnavailable(feature, module, f"no {name}()")
     return fn
-
-
-_SCALARS = (str, int, bool, type(None))
-
-
-def to_plain(obj: Any) -> Any:
-    """Library results as JSON-ready Python (dicts, lists, numbers, strings)."""
-    # exact-type fast paths first: assessments are large trees of plain values, and this
-    # runs on each of their nodes (it was half the cost of an assessment before)
-    t = type(obj)
-    if t in _SCALARS:
-        return obj
-    if t is float:
-        return None if obj != obj else obj
-    if t is dict:
-        return {k if type(k) is str else str(k): to_plain(v) for k, v in obj.items()}
-    if t is list or t is tuple:
-        return [to_plain(v) for v in obj]
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        if isinstance(obj, float) and obj != obj:  # NaN
-            return None
-        return obj
-    if hasattr(obj, "to_dict"):
-        return to_plain(obj.to_dict())
-    if hasattr(obj, "model_dump"):
-        return to_plain(obj.model_dump(mode="json", exclude_none=False))
-    if isinstance(obj, dict):
-        return {str(k): to_plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [to_plain(v) for v in obj]
-    try:
-        import numpy as np
-
-        if isinstance(obj, np.generic):
-            return to_plain(obj.item())
-        if isinstance(obj, np.ndarray):
-            return to_plain(obj.tolist())
-    except ImportError:  # pragma: no cover
-        pass
-    import dataclasses
-
-    if dataclasses.is_dataclass(obj):
-        return to_plain(dataclasses.asdict(obj))
-    return str(obj)
 
 
 # ----------------------------------------------------------------- the case
