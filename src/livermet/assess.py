@@ -27,16 +27,16 @@ decision step adds.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from livermet.case.errors import CaseError, CaseValidationError
 from livermet.case.io import read_case_data
 from livermet.case.model import Case, Lesion
 from livermet.case.validate import ValidationReport, validate_case
+from livermet.plain import to_plain
 
 __all__ = [
     "Assessment",
@@ -188,49 +188,24 @@ class Assessment:
 
         out: dict[str, Any] = {
             "case_id": self.case_id,
-            "scores": {k: _to_plain(v) for k, v in self.scores.items()},
+            "scores": {k: to_plain(v) for k, v in self.scores.items()},
             "warnings": list(self.warnings),
             "missing": {k: list(v) for k, v in self.missing.items()},
             "missing_fields": {k: list(v) for k, v in self.missing_fields.items()},
             "not_applicable": dict(self.not_applicable),
             "failed": dict(self.failed),
-            "derived": _to_plain(dict(self.derived)),
-            "validation": [_to_plain(p) for p in self.validation],
+            "derived": to_plain(dict(self.derived)),
+            "validation": [to_plain(p) for p in self.validation],
             "version": __version__,
         }
         if self.imaging is not None:
-            out["imaging"] = _to_plain(dict(self.imaging))
+            out["imaging"] = to_plain(dict(self.imaging))
         for key, value in self.extras.items():
             if key not in out:
-                out[key] = _to_plain(value)
+                out[key] = to_plain(value)
         if include_case and self.case is not None:
             out["case"] = self.case.model_dump(mode="json", exclude_none=True)
         return out
-
-
-def _to_plain(obj: Any) -> Any:
-    if hasattr(obj, "to_dict"):
-        return _to_plain(obj.to_dict())
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    if isinstance(obj, Mapping):
-        return {str(k): _to_plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [_to_plain(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    try:  # numpy scalars / arrays from the imaging step
-        import numpy as np
-
-        if isinstance(obj, np.generic):
-            return obj.item()
-        if isinstance(obj, np.ndarray):
-            return obj.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return str(obj)
 
 
 # ----------------------------------------------------------------------------------------
@@ -817,7 +792,7 @@ def _run_decision(case: Case, scores: Mapping[str, Any]) -> tuple[Any, dict[str,
     import livermet.decision
 
     decision = livermet.decision.assess_options(case, scores)
-    data = _to_plain(decision)
+    data = to_plain(decision)
     if not isinstance(data, dict):
         data = {"decision": data}
     return decision, data
