@@ -73,3 +73,21 @@ def test_text_with_colons_is_not_turned_into_emoji(monkeypatch, tmp_path):
     r = CliRunner().invoke(app, ["segment", str(ct), str(tmp_path / "out"), "--runner", "nope.py:X"])
     assert r.exit_code == 2
     assert "nope.py:X" in r.stderr and "\u274c" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["assess", "nope[draft].json"],
+    ["report", "nope[/draft].json", "--out", "x.html"],
+    ["volumetry", "--labels", "no[/x].nii.gz"],
+    ["calc", "child_pugh", "bilirubin=[red]3"],
+])
+def test_brackets_in_user_text_are_printed_not_interpreted(monkeypatch, args):
+    # Rich markup in a file name once vanished ("[draft]") or crashed ("[/draft]": MarkupError)
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.err, "width", 300)
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    needle = next(a for a in args if "[" in a).split("=", 1)[-1]
+    assert needle in r.stderr

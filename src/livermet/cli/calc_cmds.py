@@ -17,10 +17,8 @@ def escape(text: str) -> str:
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:
-    """common.fail with Rich markup escaped (user values may contain '[')."""
-    from rich.markup import escape
-
-    _fail(escape(message), hint=escape(hint) if hint else None)
+    """common.fail (which prints user values such as '[' as plain text)."""
+    _fail(message, hint=hint)
 
 CALC_HELP = """Run a clinical calculator.
 

@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from rich.markup import escape
+
 from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
 
 VOLUMETRY_HELP = """Liver, tumour and Couinaud segment volumes, lesions, and a virtual resection with its sFLR.
@@ -134,7 +136,7 @@ def volumetry(
     body_advice = _body_advice(height_cm, weight_kg)
     for key, text in body_advice.items():
         if not text.startswith("!"):  # impossible values fail below, with this as the hint
-            err.print(f"[yellow]warning:[/] {text}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
     impossible = {k: v.lstrip("!") for k, v in body_advice.items() if v.startswith("!")}
     if (height_cm is None) != (weight_kg is None):
         err.print("[yellow]warning:[/] the standardised sFLR needs both --height-cm and --weight-kg; "
@@ -231,8 +233,8 @@ def _render(d: dict) -> None:
             rt.add_row(f"lesion {les['id']}", txt)
         out.print(rt)
         for c in r.get("cautions", []):
-            out.print(f"[yellow]caution:[/] {c}")
+            out.print(f"[yellow]caution:[/] {escape(c)}")
     for w in d["warnings"]:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     for f in d["files"]:
-        out.print(f"wrote {f}", highlight=False)
+        out.print(f"wrote {escape(str(f))}", highlight=False)

@@ -57,9 +57,9 @@ def segment(
                 height_cm=height_cm, weight_kg=weight_kg, figures=not no_figures, progress=say,
             )
     except WeightsMissing as exc:
-        fail(escape(str(exc)), hint="TOTALSEG_HOME_DIR=/path/to/.totalsegmentator livermet segment CT OUTDIR")
+        fail(str(exc), hint="TOTALSEG_HOME_DIR=/path/to/.totalsegmentator livermet segment CT OUTDIR")
     except (SegmenterUnavailable, ImagingInputError) as exc:
-        fail(escape(str(exc)))
+        fail(str(exc))
     data = result.to_dict()
     if json_out:
         print_json(data)
@@ -88,8 +88,8 @@ def segment(
                 highlight=False,
             )
     for w in result.warnings + (vol or {}).get("warnings", []):
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
-    out.print(f"[dim]outputs in {out_dir}[/]", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    out.print(f"[dim]outputs in {escape(str(out_dir))}[/]", highlight=False)
 
 
 class _Null:
