@@ -91,3 +91,17 @@ def test_brackets_in_user_text_are_printed_not_interpreted(monkeypatch, args):
     assert r.exception is None or isinstance(r.exception, SystemExit)
     needle = next(a for a in args if "[" in a).split("=", 1)[-1]
     assert needle in r.stderr
+
+
+def test_validate_names_a_bracketed_file_as_it_is(monkeypatch, tmp_path):
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.out, "width", 300)
+    monkeypatch.setattr(common.err, "width", 300)
+    f = tmp_path / "case[draft].json"
+    f.write_text('{"id": "x"}')
+    r = CliRunner().invoke(app, ["validate", str(f)])
+    assert r.exit_code == 0 and f"valid: {f}" in r.stdout
+    f.write_text('{"id": "x", "labs": {"albumin": 41}}')
+    r = CliRunner().invoke(app, ["validate", str(f)])
+    assert r.exit_code == 2 and f"invalid: {f}: 1 error(s)" in r.stderr

@@ -14,6 +14,8 @@ from typing import Any, Mapping, Optional
 
 import typer
 
+from rich.markup import escape
+
 from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
 from livermet.plain import to_plain
 
@@ -83,7 +85,7 @@ def _read_case(path: Path, json_mode: bool) -> dict[str, Any]:
 def _fail_json(message: str, problems: list[dict[str, Any]] | None = None, hint: str | None = None) -> None:
     """With --json: the error as JSON on stdout (for scripts), the message on stderr, exit 2."""
     print_json({"error": message, "hint": hint, "problems": problems or []})
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -283,14 +285,14 @@ def validate_cmd(
     if report.problems:
         out.print(_problem_table(list(report.problems)))
     for conv in report.conversions:
-        out.print(f"[dim]converted {conv['path']}: {conv['value']:g} {conv['unit']} -> "
+        out.print(f"[dim]converted {conv['path']}: {conv['value']:g} {escape(str(conv['unit']))} -> "
                   f"{conv['canonical_value']:.4g} {conv['canonical_unit']}[/]", highlight=False)
     n_err, n_warn = len(report.errors), len(report.warnings)
     if report.ok:
-        out.print(f"[green]valid[/]: {case}" + (f" ({n_warn} warning(s))" if n_warn else ""),
+        out.print(f"[green]valid[/]: {escape(str(case))}" + (f" ({n_warn} warning(s))" if n_warn else ""),
                   highlight=False)
         raise typer.Exit(0)
-    err.print(f"[bold red]invalid:[/] {case}: {n_err} error(s), {n_warn} warning(s)",
+    err.print(f"[bold red]invalid:[/] {escape(str(case))}: {n_err} error(s), {n_warn} warning(s)",
               highlight=False)
     raise typer.Exit(2)
 
@@ -359,10 +361,11 @@ def demo_cmd(
             summary = imaging_summary.get("summary")
         if summary:
             out.print(summary, highlight=False)
-        out.print(f"[dim]outputs in {data['imaging_demo_dir']}[/]", highlight=False)
+        out.print(f"[dim]outputs in {escape(str(data['imaging_demo_dir']))}[/]", highlight=False)
     if out_dir is not None:
-        out.print(f"[dim]assessment written to {out_dir / 'assessment.json'}; MDT report: "
-                  f"{out_dir / 'report.html'} and {out_dir / 'report.pdf'}[/]", highlight=False)
+        out.print(f"[dim]assessment written to {escape(str(out_dir / 'assessment.json'))}; MDT report: "
+                  f"{escape(str(out_dir / 'report.html'))} and {escape(str(out_dir / 'report.pdf'))}[/]",
+                  highlight=False)
 
 
 def _write_demo_report(out_dir: Path) -> None:
