@@ -105,3 +105,16 @@ def test_validate_names_a_bracketed_file_as_it_is(monkeypatch, tmp_path):
     f.write_text('{"id": "x", "labs": {"albumin": 41}}')
     r = CliRunner().invoke(app, ["validate", str(f)])
     assert r.exit_code == 2 and f"invalid: {f}: 1 error(s)" in r.stderr
+
+
+def test_fhir_import_prints_unmapped_values_as_they_are(monkeypatch, tmp_path):
+    # A hospital bundle's value "[/alien]" once crashed the import with a Rich MarkupError.
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.err, "width", 300)
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "gender": "[/alien]"}}]}))
+    r = CliRunner().invoke(app, ["fhir", "import", str(bundle), "--out", str(tmp_path / "case.json")])
+    assert r.exit_code == 0, r.output
+    assert "Patient.gender '[/alien]'" in r.stderr

@@ -12,6 +12,8 @@ from typing import Any, Optional
 
 import typer
 
+from rich.markup import escape
+
 from livermet.cli.common import JSON_OPTION, err, fail, print_json
 
 REPORT_HELP = """Write the MDT report for CASE as one self-contained HTML file or a PDF.
@@ -147,13 +149,13 @@ def fhir_export(
     text = bundle_json(bundle)
     gaps = export_gaps(case_obj)
     if gaps:
-        err.print("[dim]not exported (no FHIR mapping):[/] " + ", ".join(gaps), highlight=False)
+        err.print("[dim]not exported (no FHIR mapping):[/] " + escape(", ".join(gaps)), highlight=False)
     if out is None:
         typer.echo(text, nl=False)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        err.print(f"wrote {out} ({len(bundle.entry or [])} resources)", highlight=False)
+        err.print(f"wrote {escape(str(out))} ({len(bundle.entry or [])} resources)", highlight=False)
         if json_out:
             print_json({"path": str(out), "resources": len(bundle.entry or []),
                         "not_exported": list(gaps)})
@@ -193,13 +195,13 @@ def fhir_import(
                     "problems": problems, "path": str(out) if out else None})
     else:
         for u in unmapped:
-            err.print(f"[yellow]unmapped:[/] {u}", highlight=False)
+            err.print(f"[yellow]unmapped:[/] {escape(str(u))}", highlight=False)
         for p in problems:
-            err.print(f"[red]{p}[/]", highlight=False)
+            err.print(f"[red]{escape(str(p))}[/]", highlight=False)
         if out is None:
             typer.echo(json.dumps(case, indent=2, ensure_ascii=False))
         else:
-            err.print(f"wrote {out}; {len(unmapped)} item(s) not mapped", highlight=False)
+            err.print(f"wrote {escape(str(out))}; {len(unmapped)} item(s) not mapped", highlight=False)
     if not report.ok:
         raise typer.Exit(2)
 

@@ -116,7 +116,7 @@ def users_add(username: str, role: str = typer.Option(..., "--role", help="admin
         except services.ServiceError as exc:
             fail(exc.message)
     if not password:
-        err.print(f"password for {username}: {pw}", highlight=False)
+        err.print(f"password for {username}: {pw}", highlight=False, markup=False)
 
 
 @users_app.command("set-password")
@@ -140,7 +140,7 @@ def users_set_password(username: str, password: Optional[str] = typer.Option(Non
         except services.ServiceError as exc:
             fail(exc.message)
     if not password:
-        err.print(f"new password for {username}: {pw}", highlight=False)
+        err.print(f"new password for {username}: {pw}", highlight=False, markup=False)
 
 
 @users_app.command("token")
