@@ -118,3 +118,20 @@ def test_fhir_import_prints_unmapped_values_as_they_are(monkeypatch, tmp_path):
     r = CliRunner().invoke(app, ["fhir", "import", str(bundle), "--out", str(tmp_path / "case.json")])
     assert r.exit_code == 0, r.output
     assert "Patient.gender '[/alien]'" in r.stderr
+
+
+def test_case_values_with_brackets_are_shown_not_interpreted(monkeypatch, tmp_path):
+    # A case whose id or values look like Rich closing tags once crashed validate and assess.
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.out, "width", 200)
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps({"id": "[/x]", "primary": {"site": "[/s]"}}))
+    r = CliRunner().invoke(app, ["validate", str(f)])
+    assert r.exit_code == 2 and r.exception is None or isinstance(r.exception, SystemExit)
+    assert "'[/s]'" in r.stdout
+    f.write_text(json.dumps({"id": "[/x]", "patient": {"age": 50},
+                             "metastases": {"extrahepatic": {"present": True, "sites": ["[/lung]"]}}}))
+    r = CliRunner().invoke(app, ["assess", str(f)])
+    assert r.exit_code == 0, r.output
+    assert "livermet assessment · [/x]" in r.stdout and "[/lung]" in r.stdout

@@ -62,7 +62,8 @@ def _problem_table(problems: list[Any], title: str | None = None) -> Any:
             cell.append("\nhint: ", style="cyan")
             cell.append(p.hint)
         value = "" if p.value is None else _short(p.value)
-        table.add_row(mark, p.path or "(case)", value, cell)
+        # Text, not markup: paths and values come from the user's file ("[/x]" must show as is)
+        table.add_row(mark, Text(p.path or "(case)"), Text(value), cell)
     return table
 
 
@@ -171,9 +172,9 @@ def render_assessment(assessment: Any) -> None:
     from rich.text import Text
 
     case = assessment.case
-    out.rule(f"[bold]livermet assessment · {assessment.case_id}", align="left")
+    out.rule(f"[bold]livermet assessment · {escape(str(assessment.case_id))}", align="left")
     if case is not None:
-        out.print(_patient_line(case), highlight=False)
+        out.print(Text(_patient_line(case)), highlight=False)
     table = Table(title="Scores", width=_width(), header_style="bold", title_justify="left")
     table.add_column("Score", no_wrap=True)
     table.add_column("Value", no_wrap=True, justify="right", max_width=18, overflow="ellipsis")
