@@ -63,3 +63,12 @@ def test_a_missing_parameter_is_called_missing(runner):
     assert r.exit_code == 2
     assert "albumin is missing" in r.stderr and "None" not in r.stderr
     assert "albumin is missing" in json.loads(r.stdout)["error"]  # --json: JSON on stdout
+
+
+def test_volume_in_litres_is_named_when_another_parameter_fails(runner):
+    # total_liver_ml=1.6 (litres) makes the tumour "larger than the liver": the hint must point
+    # at the volume typed in the wrong unit, not only at the parameter that failed.
+    r = runner.invoke(app, ["calc", "sirt_bsa", "height_cm=175", "weight_kg=75", "tumour_ml=100",
+                            "total_liver_ml=1.6", "lung_shunt_percent=8"])
+    assert r.exit_code == 2
+    assert "total_liver_ml=1.6L (= 1600 mL)" in r.stderr

@@ -203,8 +203,9 @@ def _unit_advice(raw: dict[str, str]) -> dict[str, str]:
     from livermet.case.validate import FIELD_SPECS, LAB_SPECS
     from livermet.units import parse_value_with_unit
 
-    specs = {**LAB_SPECS, "height_cm": FIELD_SPECS["patient.height_cm"],
-             "weight_kg": FIELD_SPECS["patient.weight_kg"]}
+    # the case fields a calculator parameter shares its name with (height_cm, total_liver_ml,
+    # lung_shunt_percent ...), and the labs
+    specs = {**{path.rsplit(".", 1)[-1]: spec for path, spec in FIELD_SPECS.items()}, **LAB_SPECS}
     advice: dict[str, str] = {}
     for key, text in raw.items():
         spec = specs.get(key)
@@ -226,7 +227,7 @@ def _unit_advice(raw: dict[str, str]) -> dict[str, str]:
                 else:
                     advice[key] = (f"{key}={text} is taken as {number:g}{unit_name}, which is "
                                    f"unusual; if the unit is {label}, write "
-                                   f"{key}={text}{label.replace(' ', '')} (= {v:.3g}{unit_name})")
+                                   f"{key}={text}{label.replace(' ', '')} (= {v:.4g}{unit_name})")
                 break
         else:
             advice[key] = (f"{key}={text} is taken as {number:g}{unit_name}, outside the usual "
@@ -262,7 +263,7 @@ def calc(
         if exc.value is None:  # absent, not a bad value
             fail(f"{name}: {exc.parameter} is missing: expected {exc.expected}",
                  hint=f"`livermet calc {name}` lists the parameters and their units")
-        fail(str(exc), hint=advice.get(exc.parameter)
+        fail(str(exc), hint=advice.get(exc.parameter) or "; ".join(advice.values())
              or f"`livermet calc {name}` lists the parameters and their units")
     for text in advice.values():  # stderr: --json output stays JSON only
         err.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
