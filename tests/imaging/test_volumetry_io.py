@@ -74,6 +74,18 @@ def test_slicer_seg_nrrd_segment_names_are_used(tmp_path):
 
 def _write_dicom_series(folder, arr, grid):
     """Store a 3-D array as a DICOM image series, one file per slice (SimpleITK)."""
+    import locale
+
+    # SimpleITK's GDCM writer leaves the process in the "C" locale; restore it, or every later
+    # test in this worker decodes subprocess output as ASCII.
+    saved = locale.setlocale(locale.LC_CTYPE)
+    try:
+        _write_dicom_series_sitk(folder, arr, grid)
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+
+
+def _write_dicom_series_sitk(folder, arr, grid):
     import SimpleITK as sitk
 
     folder.mkdir()
