@@ -201,6 +201,14 @@ def test_meld_floors_caps_and_dialysis():
     assert run("meld", {"bilirubin": 1, "inr": 1, "creatinine": 0.8, "dialysis": "yes"}).value == 20
 
 
+def test_meld_creatinine_cap_just_above_4():
+    """Cr 4.5 is capped at 4.0: 0.957 ln 4 + 0.643 = 1.96968 -> 20. Uncapped it would be
+    0.957 ln 4.5 + 0.643 = 1.43940 + 0.643 = 2.08240 -> 21."""
+    r = meld(bilirubin=1, inr=1, creatinine=4.5)
+    assert r.details["labs_used"]["creatinine"] == 4.0
+    assert r.value == 20
+
+
 def test_meld_maximum_40():
     """bili 40, INR 6, Cr 4: 1.32668 + 1.39439 + 2.00679 + 0.643 = 5.37 -> 53.7 -> bounded 40."""
     assert meld(bilirubin=40, inr=6, creatinine=4).value == 40

@@ -166,3 +166,23 @@ def test_named_resections_follow_brisbane_2000():
     p = parse_resection(None, ["l1", "L2"], 8)
     assert p.lesion_ids == ("L1", "L2") and p.margin_mm == 8 and p.segments == ()
     assert parse_resection(None, None) is None
+
+
+def test_tumour_left_in_the_remnant_is_not_counted_as_functional_remnant(segmap, tmp_path):
+    """A ball of radius 8 mm (4/3 pi 8^3 = 2144.7 mm^3 = 2.145 mL) wholly inside segment 3
+    (centre x = 38 > 20, z from -23 to -7 < 0; its farthest point (46, 0, -15) gives
+    (46/60)^2 + (15/40)^2 = 0.588 + 0.141 < 1, inside the liver). A right hepatectomy removes
+    V/2; the functional remnant is the left half less the tumour, V/2 - 2.145 mL, and the
+    measured sFLR is that over the tumour-free liver, (V/2 - 2.145) / (V - 2.145)."""
+    path, grid = segmap
+    ball = 4 / 3 * math.pi * 8**3 / 1000
+    t = ellipsoid(grid, C0 + [38, 0, -15], (8, 8, 8)).astype(np.uint8)
+    tp = save_nifti(tmp_path / "t.nii.gz", t, grid)
+    d = run_volumetry(labels=path, labelset="liver_segments", masks=[("tumour", tp)],
+                      resection="right_hepatectomy").to_dict()
+    r = d["resection"]
+    assert r["remnant_tumour_ml"] == pytest.approx(ball, rel=0.05)
+    assert r["resected_ml"] == pytest.approx(V / 2, rel=0.01)
+    # tolerance 0.5 mL: the lattice error of V/2 here is < 0.1 mL, the tumour is 2.1 mL
+    assert r["remnant_ml"] == pytest.approx(V / 2 - ball, abs=0.5)
+    assert r["sflr_measured_percent"] == pytest.approx(100 * (V / 2 - ball) / (V - ball), abs=0.15)
