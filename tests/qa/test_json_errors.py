@@ -135,3 +135,16 @@ def test_case_values_with_brackets_are_shown_not_interpreted(monkeypatch, tmp_pa
     r = CliRunner().invoke(app, ["assess", str(f)])
     assert r.exit_code == 0, r.output
     assert "livermet assessment · [/x]" in r.stdout and "[/lung]" in r.stdout
+
+
+def test_dicom_sr_of_a_case_without_images_says_what_it_needs(monkeypatch, tmp_path):
+    from livermet.cli import common
+
+    monkeypatch.setattr(common.err, "width", 300)
+    seg, ct = tmp_path / "seg.dcm", tmp_path / "ct"
+    seg.write_bytes(b"")
+    ct.mkdir()
+    r = CliRunner().invoke(app, ["dicom-sr", str(demo_case_path()), "--seg", str(seg), "--ct", str(ct),
+                                 "--out", str(tmp_path / "sr.dcm")])
+    assert r.exit_code == 2
+    assert "imaging: imaging" not in r.stderr and 'expected case.imaging with "labels" or "masks"' in r.stderr

@@ -231,8 +231,11 @@ def dicom_sr(
             fail("the imaging module is not installed; pass the JSON of `livermet volumetry --json`")
         try:
             data = volumetry_for_case(case, base_dir=volumetry.resolve().parent)
-        except ValueError as exc:
-            fail(f"imaging: {exc}")
+        except ValueError as exc:  # the message names its field (imaging, imaging.labels ...)
+            text = str(exc)
+            fail(text if text.startswith("imaging") else f"imaging: {text}",
+                 hint="VOLUMETRY is the JSON of `livermet volumetry --json`, or a case whose imaging "
+                 "names its label maps")
     try:
         path = write_volumetry_sr(out, data, seg, ct)
     except DicomSrError as exc:
