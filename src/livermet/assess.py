@@ -768,7 +768,10 @@ def _run_imaging(case: Case, base_dir: Path | None, warnings: list[str],
     except ValueError as exc:  # ImagingInputError and friends: the user's input
         field_name = getattr(exc, "field", None)
         # the imaging layer speaks in `livermet volumetry` options: name the case's fields
-        path = _CASE_FIELD_OF_OPTION.get(field_name or "", f"imaging.{field_name}" if field_name else "imaging")
+        if field_name and field_name.startswith("mask "):
+            field_name = "masks." + field_name[5:]  # "mask liver" -> imaging.masks.liver
+        path = _CASE_FIELD_OF_OPTION.get(
+            field_name or "", f"imaging.{field_name}" if field_name and field_name != "imaging" else "imaging")
         text = str(exc)
         for flag, case_field in _CASE_FIELD_OF_FLAG:
             text = text.replace(flag, case_field)

@@ -79,3 +79,17 @@ def test_imaging_errors_in_a_case_name_the_case_fields(tmp_path):
     text = str(e.value)
     assert text.startswith("volumetry.planned_resection: ")
     assert "imaging.labelset" in text and "imaging.masks" in text and "--labelset" not in text
+
+
+def test_a_bad_mask_in_a_case_is_named_by_its_case_field(tmp_path):
+    import pytest
+
+    from livermet.case.errors import CaseError
+
+    lab = np.zeros((20, 20, 20), np.uint8)
+    lab[2:8, 2:8, 2:8], lab[10:18, 10:18, 10:18] = 1, 2  # a label map, not a mask
+    nib.save(nib.Nifti1Image(lab, np.eye(4)), str(tmp_path / "labels.nii.gz"))
+    (tmp_path / "case.json").write_text(json.dumps(_case({"masks": {"liver": "labels.nii.gz"}})))
+    with pytest.raises(CaseError) as e:
+        assess_case(tmp_path / "case.json", decision=False)
+    assert str(e.value).startswith("imaging.masks.liver: ")
