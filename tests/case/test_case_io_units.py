@@ -11,7 +11,6 @@ import yaml
 from livermet.case import Case, load_case, read_case_data, validate_case
 from livermet.data import demo_case_path, load_demo_case
 
-from livermet.data import demo_case_path
 
 DEMO = json.loads(demo_case_path().read_text(encoding="utf-8"))
 

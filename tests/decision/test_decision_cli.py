@@ -49,3 +49,22 @@ def test_options_table_fits_100_columns() -> None:
         assert max(len(l) for l in lines) <= min(width, 100)
         text = "\n".join(lines)
         assert "resection" in text and "recommended" in text
+
+
+def test_option_codes_are_never_split_at_80_columns():
+    """`pve_then_resection` must stay searchable in an 80-column terminal (QA finding)."""
+    import io
+
+    from rich.console import Console
+
+    from livermet.assess import assess_case
+    from livermet.data import demo_case_path
+    from livermet.decision import render_options
+
+    a = assess_case(demo_case_path())
+    buf = io.StringIO()
+    Console(file=buf, width=80, color_system=None).print(render_options(a.decision, width=80))
+    text = buf.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for code in ("pve_then_resection", "resection_with_ablation", "best_supportive_care"):
+        assert code in text

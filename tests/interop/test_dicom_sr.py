@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
 
 from livermet.interop.dicom_sr import DicomSrError, read_volumetry_sr, write_volumetry_sr

@@ -61,6 +61,11 @@ def serve(
              hint="check LIVERMET_DATABASE_URL and that the data folder is writable")
     err.print(f"livermet: serving on http://{host}:{port}/  (data: {Path(settings.data_dir).resolve()})",
               highlight=False)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        # Patient data over plain HTTP on a network: say so, every start.
+        err.print(f"[bold yellow]warning:[/] listening on {host} over plain HTTP: patient data and "
+                  "passwords cross the network unencrypted. Put livermet behind a TLS reverse "
+                  "proxy (nginx, Caddy) and keep --host 127.0.0.1.", highlight=False)
     # Our own access log (route templates only) replaces uvicorn's, which would log query strings.
     if workers == 1:
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", proxy_headers=False)

@@ -49,7 +49,9 @@ def build_table(data: Mapping[str, Any], width: int) -> Any:
     narrow = width < 100
     table = Table(title="Treatment options (livermet decision support; the team decides)",
                   width=width, header_style="bold", show_lines=True, title_justify="left")
-    table.add_column("Option", width=16 if narrow else 23, overflow="fold")
+    # An option code is a public name users search for: never split it (the longest is 23).
+    longest = max((len(str(o.get("code", ""))) for o in data.get("options", []) or []), default=8)
+    table.add_column("Option", width=max(longest, 6), no_wrap=True)
     table.add_column("Status", width=12, no_wrap=True)
     table.add_column("Key reasons", ratio=3, overflow="fold")
     table.add_column("Sources", ratio=1, overflow="fold")
