@@ -50,6 +50,8 @@ def _prefetch_imports() -> None:
 def _body_advice(height_cm: float | None, weight_kg: float | None) -> dict[str, str]:
     """A height of 1.75 (metres) or a weight of 165 (pounds): what was probably meant, from
     the case validator's usual ranges and common other units."""
+    if height_cm is None and weight_kg is None:
+        return {}  # nothing to check: do not load the case validator (start-up time)
     from livermet.case.validate import FIELD_SPECS
 
     advice = {}
