@@ -216,3 +216,67 @@ def test_any_case_gets_a_consistent_report(site, ecog, bili, ascites, extra, res
     if extra and resectable is False:
         for code in ("resection", "ablation", "transplant"):
             assert rep.option(code).status == "not_suitable"
+
+
+# --- boundaries added by review (each kills a boundary mutant that survived the suite) ----
+def _lesions(segments: list[int], size: float = 20.0) -> list[dict]:
+    return [{"id": f"L{i + 1}", "segments": [s], "diameter_mm": size} for i, s in enumerate(segments)]
+
+
+@pytest.mark.parametrize("after, caution", [(260.0, False), (259.0, True)])
+def test_kgr_exactly_2_percent_per_week_is_adequate(after: float, caution: bool) -> None:
+    # sFLR 180/1000 = 18% before, 260/1000 = 26% after 4 weeks: (26 - 18) / 4 = 2.0 %/week,
+    # adequate (>= 2, Shindoh 2013); 25.9%: (25.9 - 18) / 4 = 1.975 < 2 -> caution.
+    case = make_case(**{"labs.icg_r15": None, "volumetry": {
+        "total_liver_ml": 1000, "tumour_ml": 0.0, "remnant_ml": 180,
+        "remnant_ml_after_pve": after, "weeks_since_pve": 4}})
+    assert ("KGR" in reasons(case, "resection")) is caution
+    assert status(case, "resection") == ("consider" if caution else "recommended")
+
+
+@pytest.mark.parametrize("involved, free_text, want", [
+    ([1, 2, 3, 4, 5, 6], "2 segments free", "recommended"),      # 7 and 8 free: >= 2
+    ([1, 2, 3, 4, 5, 6, 7], "Only segment 8 free", "consider"),  # 1 free: < 2
+])
+def test_two_free_segments_are_enough_for_one_stage(involved, free_text, want) -> None:
+    case = make_case(**{"metastases.lesions": _lesions(involved)})
+    assert free_text in reasons(case, "resection")
+    assert status(case, "resection") == want
+
+
+@pytest.mark.parametrize("albumin, inr, want, needle", [
+    # Child-Pugh: bilirubin 0.7 (1) + albumin 2.9 (2) + INR 1.8 (2) + none (1) + none (1) = 7, B:
+    # a decompensated cirrhotic liver, where the review asks 50%: 45% >= 40% is only a caution.
+    (2.9, 1.8, "consider", "below the review's 50%"),
+    # albumin 4.1 (1), INR 1.0 (1): 5 points, A: 45% >= 40% (Kubota) with no further caution.
+    (4.1, 1.0, "recommended", "sFLR 45% >= 40% required for fibrosis/cirrhosis"),
+])
+def test_cirrhosis_with_child_pugh_b_uses_the_review_50_percent(albumin, inr, want, needle) -> None:
+    case = make_case(**{"liver.cirrhosis": True, "labs.albumin": albumin, "labs.inr": inr,
+                        "labs.icg_r15": None,
+                        "volumetry": {"total_liver_ml": 1000, "tumour_ml": 0.0, "remnant_ml": 450}})
+    assert status(case, "resection") == want
+    assert needle in reasons(case, "resection")
+
+
+@pytest.mark.parametrize("size, ablatable", [(30.0, True), (30.1, False)])
+def test_resection_with_ablation_takes_lesions_up_to_30_mm(size: float, ablatable: bool) -> None:
+    case = make_case(**{"metastases.lesions": [{"id": "L1", "segments": [7], "diameter_mm": 45},
+                                               {"id": "L2", "segments": [3], "diameter_mm": size}]})
+    text = reasons(case, "resection_with_ablation")
+    assert ("L2 <= 30 mm could be ablated" in text) is ablatable
+    assert ("No lesion <= 30 mm" in text) is (not ablatable)
+
+
+@pytest.mark.parametrize("n, widespread", [(3, False), (4, True)])
+def test_sirt_widespread_means_more_than_3_lesions(n: int, widespread: bool) -> None:
+    # SBRT's 1-3 lesion limit: up to 3 small discrete lesions are "few" (SBRT/ablation suit better).
+    text = reasons(make_case(**{"metastases.lesions": _lesions([2, 3, 4, 5][:n])}), "sirt")
+    assert ("Large or widespread liver disease" in text) is widespread
+    assert ("Few discrete lesions" in text) is (not widespread)
+
+
+@pytest.mark.parametrize("ecog, against", [(2, False), (3, True)])
+def test_sbrt_ecog_limit_is_above_2(ecog: int, against: bool) -> None:
+    assert (f"ECOG {ecog}: ablative-intent SBRT" in reasons(make_case(**{"patient.ecog": ecog}), "sbrt")) \
+        is against
