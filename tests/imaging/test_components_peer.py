@@ -108,12 +108,18 @@ def test_lesion_boxes_with_missing_labels_match_find_objects():
 
 
 def test_scipy_fallback_gives_the_same_lesions(monkeypatch):
-    mask = list(random_masks())[3]
-    lab, n, _, boxes = L.label_lesions_with_boxes(mask)
+    # All the random masks, not only the smooth blobs: in the sparse ones 6- and 26-connectivity
+    # differ, so a fallback that lost the 3x3x3 structure would fail here.
+    corner = np.zeros((4, 4, 4), dtype=bool)
+    corner[1, 1, 1] = corner[2, 2, 2] = True  # one lesion touching by a corner (26-connected)
+    masks = [*random_masks(), corner]
+    with_cc3d = [L.label_lesions_with_boxes(m) for m in masks]
     monkeypatch.setattr(L, "_cc3d", lambda: None)
-    lab2, n2, _, boxes2 = L.label_lesions_with_boxes(mask)
-    assert_same_components(lab, n, lab2, n2)
-    assert sorted(boxes) == sorted(boxes2)
+    for mask, (lab, n, _, boxes) in zip(masks, with_cc3d):
+        lab2, n2, _, boxes2 = L.label_lesions_with_boxes(mask)
+        assert_same_components(lab, n, lab2, n2)
+        assert sorted(boxes) == sorted(boxes2)
+    assert L.label_components(corner)[1] == 1
 
 
 def test_dilate_cube_equals_binary_dilation():
