@@ -120,7 +120,9 @@ def test_si_labs_give_the_same_scores(demo_assessment):
     "liver,condition,threshold",
     [({"chemotherapy_weeks": 16}, "chemotherapy", 30.0),  # Shindoh 2013
      ({"cirrhosis": True}, "cirrhosis", 40.0),            # Kubota 1997
-     ({"chemotherapy_weeks": 12}, "normal", 20.0)],       # Kishi 2009
+     ({"chemotherapy_weeks": 12}, "normal", 20.0),        # Kishi 2009
+     # both: the stricter cirrhotic minimum (40%) wins over the chemotherapy one (30%)
+     ({"cirrhosis": True, "chemotherapy_weeks": 16}, "cirrhosis", 40.0)],
 )
 def test_liver_condition_sets_the_sflr_minimum(liver, condition, threshold):
     doc = copy.deepcopy(DEMO)
