@@ -280,3 +280,12 @@ def test_sirt_widespread_means_more_than_3_lesions(n: int, widespread: bool) -> 
 def test_sbrt_ecog_limit_is_above_2(ecog: int, against: bool) -> None:
     assert (f"ECOG {ecog}: ablative-intent SBRT" in reasons(make_case(**{"patient.ecog": ecog}), "sbrt")) \
         is against
+
+
+def test_cirrhosis_minimum_wins_over_prolonged_chemotherapy() -> None:
+    # 35% with cirrhosis and 16 weeks of chemotherapy: 35 < 40 (Kubota, cirrhosis) excludes,
+    # although 35 >= 30 (Shindoh, chemotherapy alone) would have allowed it.
+    case = make_case(**{"liver.cirrhosis": True, "liver.chemotherapy_weeks": 16,
+                        "volumetry": {"total_liver_ml": 1000, "tumour_ml": 0.0, "remnant_ml": 350}})
+    assert status(case, "resection") == "not_suitable"
+    assert "sFLR 35% < 40% required for fibrosis/cirrhosis" in reasons(case, "resection")
