@@ -92,6 +92,10 @@ def test_sirt_mird_lung_limits():
     assert over.category == "lung_limit_exceeded"
     cum = sirt_mird(target_dose_gy=120, target_mass_kg=1.0, lung_shunt_percent=20, prior_lung_dose_gy=25)
     assert cum.category == "lung_limit_exceeded"
+    # D = 40 -> lung 10 Gy; prior 40 + 10 = 50 Gy is at the cumulative limit (not over it)
+    at_cum = sirt_mird(target_dose_gy=40, target_mass_kg=1.0, lung_shunt_percent=20, prior_lung_dose_gy=40)
+    assert at_cum.details["cumulative_lung_dose_gy"] == pytest.approx(50.0)
+    assert at_cum.category == "within_lung_limit"
 
 
 def test_sirt_mird_units():
