@@ -202,6 +202,10 @@ def test_pseudonym_keyed(monkeypatch):
     plain = pseudonym("case-1")
     monkeypatch.setenv("LIVERMET_PSEUDONYM_KEY", "hospital-secret")
     assert pseudonym("case-1") != plain
+    # Keyed HMAC-SHA256, checked against RFC 4231 test case 2 (key "Jefe"):
+    # HMAC-SHA256 = 5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843
+    monkeypatch.setenv("LIVERMET_PSEUDONYM_KEY", "Jefe")
+    assert pseudonym("what do ya want for nothing?") == "anon-5bdcc146bf60"
 
 
 def _page_ink(png: Path) -> float:
