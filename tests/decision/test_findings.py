@@ -137,6 +137,13 @@ def test_recist_complete_response_and_new_lesion() -> None:
     assert r["details"]["time_points"][2]["new_lesions"] == ["L3"]
 
 
+@pytest.mark.parametrize("size, target", [(10, True), (9.9, False)])
+def test_recist_lesion_of_exactly_10_mm_is_measurable(size, target) -> None:
+    # RECIST 1.1: measurable when the longest diameter is >= 10 mm at baseline (CT).
+    r, _ = timeline([_lesion("L1", 7, (40, 40, 40)), _lesion("L2", 6, (size, size, size))])
+    assert r["details"]["targets"] == (["L1", "L2"] if target else ["L1"])
+
+
 def test_recist_targets_at_most_two_in_the_liver_and_not_evaluable() -> None:
     lesions = [_lesion("L1", 7, (50, 50, 50)), _lesion("L2", 6, (40, 40, 40)),
                _lesion("L3", 5, (30, 30, 30)), _lesion("L4", 2, (8, 8, 8))]
