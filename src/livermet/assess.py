@@ -682,29 +682,23 @@ def compute_scores(case: Case, facts: Mapping[str, Any] | None = None) -> _Score
 
 def _fill_kgr(plan: _Plan, out: _Scores, case: Case) -> None:
     """sFLR before and after PVE on the same basis (standardised if height/weight known)."""
-    from livermet.calculators import CalculatorInputError, run
+    from livermet.calculators import CalculatorInputError
+    from livermet.calculators.volume import sflr_before_after_pve
 
     vol, p = case.volumetry, case.patient
     if vol.remnant_ml is None or vol.remnant_ml_after_pve is None:
         return
-    if p.height_cm is not None and p.weight_kg is not None:
-        basis = {"height_cm": p.height_cm, "weight_kg": p.weight_kg, "method": "standardised"}
-        plan.notes.append("sFLR before and after PVE standardised (Vauthey), as in Shindoh 2013")
-    elif vol.total_liver_ml is not None and vol.tumour_ml is not None:
-        basis = {"total_liver_ml": vol.total_liver_ml, "tumour_ml": vol.tumour_ml,
-                 "method": "measured"}
-        plan.notes.append("sFLR before and after PVE measured against the same total volume "
-                          "(height/weight unknown; Shindoh 2013 used the standardised ratio)")
-    else:
-        return
     try:
-        before = run("sflr", {"remnant_ml": vol.remnant_ml, **basis})
-        after = run("sflr", {"remnant_ml": vol.remnant_ml_after_pve, **basis})
+        pair = sflr_before_after_pve(vol.remnant_ml, vol.remnant_ml_after_pve,
+                                     height_cm=p.height_cm, weight_kg=p.weight_kg,
+                                     total_liver_ml=vol.total_liver_ml, tumour_ml=vol.tumour_ml)
     except CalculatorInputError as exc:
         out.warnings.append(f"kgr not computed: {exc}")
         return
-    plan.inputs["sflr_before"] = before.details.get("sflr_percent_unrounded", before.value)
-    plan.inputs["sflr_after"] = after.details.get("sflr_percent_unrounded", after.value)
+    if pair is None:
+        return
+    plan.inputs["sflr_before"], plan.inputs["sflr_after"], note = pair
+    plan.notes.append(note)
 
 
 def _generic_inputs(case: Case, facts: Mapping[str, Any]) -> dict[str, Any]:

@@ -333,3 +333,14 @@ def test_unknown_unit_is_an_error():
     with pytest.raises(CalculatorInputError) as exc:
         run("albi", {"bilirubin": 1, "albumin": "40 mmol/L"})
     assert exc.value.parameter == "albumin"
+
+
+def test_icg_uses_the_measured_r15_not_its_round_trip_through_k():
+    """R15 = 10.0 % entered is exactly on the cut-off ("normal" only below 10 %): impaired,
+    decided on 10.0 itself, not on 100*exp(-15*k) recomputed from it (10.000000000000002);
+    9.99 % is normal. The value reported is the value entered."""
+    on = run("icg", {"icg_r15": 10.0})
+    assert on.category == "impaired" and on.value == 10.0
+    assert on.details["icg_r15_percent"] == 10.0
+    below = run("icg", {"icg_r15": 9.99})
+    assert below.category == "normal" and below.value == 9.99

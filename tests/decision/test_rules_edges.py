@@ -225,9 +225,11 @@ def _lesions(segments: list[int], size: float = 20.0) -> list[dict]:
 
 @pytest.mark.parametrize("after, caution", [(260.0, False), (259.0, True)])
 def test_kgr_exactly_2_percent_per_week_is_adequate(after: float, caution: bool) -> None:
+    # Height and weight unknown, so the KGR uses the measured sFLR on the same total volume:
     # sFLR 180/1000 = 18% before, 260/1000 = 26% after 4 weeks: (26 - 18) / 4 = 2.0 %/week,
     # adequate (>= 2, Shindoh 2013); 25.9%: (25.9 - 18) / 4 = 1.975 < 2 -> caution.
-    case = make_case(**{"labs.icg_r15": None, "volumetry": {
+    case = make_case(**{"labs.icg_r15": None, "patient.height_cm": None,
+                        "patient.weight_kg": None, "volumetry": {
         "total_liver_ml": 1000, "tumour_ml": 0.0, "remnant_ml": 180,
         "remnant_ml_after_pve": after, "weeks_since_pve": 4}})
     assert ("KGR" in reasons(case, "resection")) is caution

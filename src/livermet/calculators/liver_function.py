@@ -156,7 +156,9 @@ def icg(*, icg_r15: float | None = None, icg_k: float | None = None,
     """
     a = prepare("icg", locals())
     k, given = _icg_k(a)
-    r15 = 100.0 * math.exp(-ICG_R15_MINUTES * k)
+    # The measured R15 when it was given (not its round trip through k, which can land a
+    # hair above or below the 10% cut-off); otherwise R15 derived from k or PDR.
+    r15 = float(a["icg_r15"]) if given == "icg_r15" else 100.0 * math.exp(-ICG_R15_MINUTES * k)
     category = "normal" if r15 < ICG_R15_NORMAL_MAX else "impaired"
     return Result(
         name="icg",

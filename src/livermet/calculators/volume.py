@@ -465,3 +465,34 @@ def kgr(*, sflr_before: float, sflr_after: float, weeks: float) -> Result:
         sources=(SHINDOH_2013_JACS,),
         details={"degree_of_hypertrophy_points": dh, "kgr_unrounded": value},
     )
+
+
+def sflr_before_after_pve(
+    remnant_before_ml: float,
+    remnant_after_ml: float,
+    *,
+    height_cm: float | None = None,
+    weight_kg: float | None = None,
+    total_liver_ml: float | None = None,
+    tumour_ml: float | None = None,
+) -> tuple[float, float, str] | None:
+    """The sFLR before and after portal vein embolisation on one basis, for the KGR.
+
+    Standardised (Vauthey sTLV) when height and weight are known, as Shindoh 2013 measured
+    the KGR; otherwise measured against the same total functional volume. Returns the
+    unrounded percentages and a note naming the basis, or None when neither basis is known.
+    Unrounded, so the KGR is not computed from display-rounded values.
+    """
+    if height_cm is not None and weight_kg is not None:
+        basis = {"height_cm": height_cm, "weight_kg": weight_kg, "method": "standardised"}
+        note = "sFLR before and after PVE standardised (Vauthey), as in Shindoh 2013"
+    elif total_liver_ml is not None and tumour_ml is not None:
+        basis = {"total_liver_ml": total_liver_ml, "tumour_ml": tumour_ml, "method": "measured"}
+        note = ("sFLR before and after PVE measured against the same total volume "
+                "(height/weight unknown; Shindoh 2013 used the standardised ratio)")
+    else:
+        return None
+    before = sflr(remnant_ml=remnant_before_ml, **basis)
+    after = sflr(remnant_ml=remnant_after_ml, **basis)
+    return (before.details["sflr_percent_unrounded"], after.details["sflr_percent_unrounded"],
+            note)

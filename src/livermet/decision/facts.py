@@ -270,10 +270,18 @@ def _compute_missing_scores(case: Any, f: "Facts", scores: dict[str, Score]) -> 
             warnings.append(f"sFLR before PVE not computed: {exc}")
     before, after = scores.get("sflr_before_pve") or scores.get("sflr"), scores.get("sflr_after_pve")
     if "kgr" not in scores and v.weeks_since_pve and before is not None and after is not None:
+        # The same basis and unrounded values as `livermet assess` (calculators.volume).
+        from livermet.calculators.volume import sflr_before_after_pve
+
         try:
-            scores["kgr"] = Score.of("kgr", run("kgr", {  # type: ignore[assignment]
-                "sflr_before": before.value, "sflr_after": after.value,
-                "weeks": v.weeks_since_pve}))
+            pair = sflr_before_after_pve(
+                v.remnant_ml, v.remnant_ml_after_pve, height_cm=case.patient.height_cm,
+                weight_kg=case.patient.weight_kg, total_liver_ml=v.total_liver_ml,
+                tumour_ml=v.tumour_ml) if v.remnant_ml is not None else None
+            if pair is not None:
+                scores["kgr"] = Score.of("kgr", run("kgr", {  # type: ignore[assignment]
+                    "sflr_before": pair[0], "sflr_after": pair[1],
+                    "weeks": v.weeks_since_pve}))
         except (CalculatorInputError, KeyError, TypeError, ValueError) as exc:
             warnings.append(f"kgr not computed: {exc}")
     # ICGK-F from ICG-R15 and the remnant fraction.

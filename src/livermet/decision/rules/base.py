@@ -26,11 +26,21 @@ CURATIVE_CODES: tuple[str, ...] = (
 Context = dict[str, OptionAssessment]  # the options already assessed, by code
 
 
-def num(x: float | None, unit: str = "") -> str:
-    """A number as the team reads it: 37.6, 2, 0.05 (no float noise)."""
+def num(x: float | None, unit: str = "", near: float | None = None) -> str:
+    """A number as the team reads it: 37.6, 2, 0.05 (no float noise).
+
+    With ``near`` (the cut-off it is compared with), more decimals are shown while the
+    rounded text would equal the cut-off but the value does not: a KGR of 1.975 %/week
+    against 2 reads "1.975", never "2 < 2".
+    """
     if x is None:
         return "unknown"
     text = f"{x:.3g}" if abs(x) < 1 else f"{round(x, 1):g}"
+    if near is not None and x != near:
+        digits = 1
+        while float(text) == near and digits < 6:
+            digits += 1
+            text = f"{round(x, digits):g}"
     return f"{text}{unit}"
 
 

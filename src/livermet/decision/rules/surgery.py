@@ -54,10 +54,10 @@ def analyse(f: Facts) -> LiverAnalysis:
     if f.bilirubin is None:
         a.missing.append(Missing("labs.bilirubin", "bilirubin >= 2.0 mg/dL excludes resection"))
     elif f.bilirubin >= th(key):
-        a.exclusions.append(_r(f"Bilirubin {num(f.bilirubin)} mg/dL >= {fmt(key)}: no resection "
+        a.exclusions.append(_r(f"Bilirubin {num(f.bilirubin, near=th(key))} mg/dL >= {fmt(key)}: no resection "
                                "(Makuuchi)", "excludes", *tsrc(key), criterion=key))
     else:
-        a.function.append(_r(f"Bilirubin {num(f.bilirubin)} mg/dL < {fmt(key)}", "supports",
+        a.function.append(_r(f"Bilirubin {num(f.bilirubin, near=th(key))} mg/dL < {fmt(key)}", "supports",
                              *tsrc(key), criterion=key))
     if mk is not None and mk.category and f.ascites != "refractory" and \
             (f.bilirubin is None or f.bilirubin < th(key)):
@@ -95,11 +95,11 @@ def analyse(f: Facts) -> LiverAnalysis:
         exact = float(icgkf.details.get("icgk_f_unrounded", icgkf.value))
         if exact < th(key):
             a.icgkf_low = True
-            a.icgkf.append(_r(f"ICGK-F {num(float(icgkf.value))} < {th(key):g}: high "
+            a.icgkf.append(_r(f"ICGK-F {num(float(icgkf.value), near=th(key))} < {th(key):g}: high "
                                    "mortality after hepatectomy", "excludes", *tsrc(key),
                                    criterion=key))
         else:
-            a.icgkf.append(_r(f"ICGK-F {num(float(icgkf.value))} >= {th(key):g}", "supports",
+            a.icgkf.append(_r(f"ICGK-F {num(float(icgkf.value), near=th(key))} >= {th(key):g}", "supports",
                                  *tsrc(key), criterion=key))
     # --- FLR adequacy for the liver's condition -------------------------------------------
     _flr(f, a)
@@ -137,8 +137,10 @@ def _flr(f: Facts, a: LiverAnalysis) -> None:
     sc = f.score("sflr")
     after = f.score("sflr_after_pve")
     kg = f.score("kgr")
+    # Cut-offs are compared with the unrounded values (display rounding must not move a
+    # patient across a threshold); the reason text shows enough decimals (num(near=...)).
     if kg is not None and kg.value is not None:
-        a.kgr = float(kg.value)
+        a.kgr = float(kg.details.get("kgr_unrounded", kg.value))
     before = f.score("sflr_before_pve") or sc
     if before is not None and before.value is not None:
         a.sflr_before = float(before.value)
@@ -151,23 +153,23 @@ def _flr(f: Facts, a: LiverAnalysis) -> None:
                                  "is adequate (with total_liver_ml and tumour_ml, or height and "
                                  "weight)"))
         return
-    a.sflr = float(sc.value)
+    a.sflr = float(sc.details.get("sflr_percent_unrounded", sc.value))
     minimum = th(a.sflr_min_key)
     name = "sFLR after PVE" if a.after_pve else "sFLR"
     if a.sflr < minimum:
         a.flr = "inadequate"
-        a.flr_reasons.append(_r(f"{name} {num(a.sflr)}% < {fmt(a.sflr_min_key)} required for "
+        a.flr_reasons.append(_r(f"{name} {num(a.sflr, near=th(a.sflr_min_key))}% < {fmt(a.sflr_min_key)} required for "
                                 f"{condition}", "excludes", *tsrc(a.sflr_min_key),
                                 criterion=a.sflr_min_key))
     elif review_key and a.sflr < th(review_key):
         a.flr = "borderline"
         a.flr_reasons.append(_r(
-            f"{name} {num(a.sflr)}% >= {fmt(a.sflr_min_key)} required for {condition}, but below "
+            f"{name} {num(a.sflr, near=th(a.sflr_min_key))}% >= {fmt(a.sflr_min_key)} required for {condition}, but below "
             f"the review's {fmt(review_key)} ({_review_band(review_key)})", "caution",
             *tsrc(a.sflr_min_key), *tsrc(review_key), criterion=review_key))
     else:
         a.flr = "adequate"
-        a.flr_reasons.append(_r(f"{name} {num(a.sflr)}% >= {fmt(a.sflr_min_key)} required for "
+        a.flr_reasons.append(_r(f"{name} {num(a.sflr, near=th(a.sflr_min_key))}% >= {fmt(a.sflr_min_key)} required for "
                                 f"{condition}", "supports", *tsrc(a.sflr_min_key),
                                 criterion=a.sflr_min_key))
 
@@ -282,7 +284,7 @@ def resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
     b.reasons.extend(a.feasibility_reasons)
     b.reasons.extend(a.icgkf)
     if a.kgr is not None and a.kgr < th("kgr_min"):
-        b.add(f"KGR {num(a.kgr)}%/week after PVE < {fmt('kgr_min')}: higher risk of liver "
+        b.add(f"KGR {num(a.kgr, near=th('kgr_min'))}%/week after PVE < {fmt('kgr_min')}: higher risk of liver "
               "insufficiency even with an adequate volume", "caution", *tsrc("kgr_min"),
               criterion="kgr_min")
     primary_ok = _primary_reason(b, f, "metastasectomy")
@@ -331,7 +333,7 @@ def pve_then_resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssess
         b.add(f"PVE done: sFLR {num(a.sflr_before)}% before, {num(a.sflr)}% after", "info",
               S.R_PVE, criterion="sflr")
         if a.flr == "adequate":
-            b.key(f"Remnant after PVE adequate (sFLR {num(a.sflr)}% >= "
+            b.key(f"Remnant after PVE adequate (sFLR {num(a.sflr, near=th(a.sflr_min_key))}% >= "
                   f"{fmt(a.sflr_min_key)}): complete the resection", "supports",
                   *tsrc(a.sflr_min_key), criterion=a.sflr_min_key)
             recommend = a.feasibility in ("one_stage", "unknown") and f.extrahepatic is False \
@@ -360,11 +362,11 @@ def pve_then_resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssess
     key = "kgr_min"
     if a.kgr is not None:
         if a.kgr < th(key):
-            b.add(f"KGR {num(a.kgr)}%/week after PVE < {fmt(key)}: higher risk of liver "
+            b.add(f"KGR {num(a.kgr, near=th(key))}%/week after PVE < {fmt(key)}: higher risk of liver "
                   "insufficiency (21.6% vs 0%); consider ALPPS", "against", *tsrc(key),
                   criterion=key)
         else:
-            b.add(f"KGR {num(a.kgr)}%/week after PVE >= {fmt(key)}: proceed to resection",
+            b.add(f"KGR {num(a.kgr, near=th(key))}%/week after PVE >= {fmt(key)}: proceed to resection",
                   "supports", *tsrc(key), criterion=key)
     elif a.flr in ("inadequate", "borderline") and not a.after_pve:
         b.need("volumetry.remnant_ml_after_pve", "after PVE the KGR (>= 2%/week) decides "
@@ -431,7 +433,7 @@ def alpps(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
               "partition with portal ligation gives faster hypertrophy", "supports",
               S.R_FLR_25, S.SCHNITZBAUER_2012, criterion=a.sflr_min_key)
     if a.kgr is not None and a.kgr < th(key):
-        b.add(f"KGR {num(a.kgr)}%/week after PVE < {fmt(key)}: rescue ALPPS is an option",
+        b.add(f"KGR {num(a.kgr, near=th(key))}%/week after PVE < {fmt(key)}: rescue ALPPS is an option",
               "supports", *tsrc(key), S.SCHNITZBAUER_2012, criterion=key)
     b.add("Specialist-centre option with higher morbidity: to consider, not a default",
           "caution", S.JUDGEMENT)
