@@ -10,10 +10,12 @@ single-compartment dosimetry (as given in calculators.md section 6, marked check
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from livermet.calculators._common import check_note, fmt, review, round_half_up
 from livermet.calculators.base import CalculatorInputError, Example, Param, Result, Source, calculator
 from livermet.calculators.runner import prepare
-from livermet.calculators.volume import DUBOIS, MOSTELLER, _bsa
+from livermet.calculators.volume import BSA, DUBOIS, HEIGHT, MOSTELLER, WEIGHT, _bsa
 
 DOMAIN = "radiation"
 
@@ -99,12 +101,9 @@ def bed(*, dose_per_fraction_gy: float, fractions: int, alpha_beta: float = ALPH
     "sirt_bsa",
     "SIRT activity, resin microspheres (BSA method)",
     params=[
-        Param("bsa_m2", unit="m^2", quantity="area", group="body.bsa", help="Body surface area",
-              minimum=0.3, maximum=4.0),
-        Param("height_cm", unit="cm", quantity="height", group="body.height_weight",
-              help="Body height", minimum=30, maximum=272),
-        Param("weight_kg", unit="kg", quantity="mass", group="body.height_weight",
-              help="Body weight", minimum=1, maximum=650),
+        replace(BSA, group="body.bsa", minimum=0.3),  # (BSA - 0.2) must stay positive
+        replace(HEIGHT, group="body.height_weight"),
+        replace(WEIGHT, group="body.height_weight"),
         Param("tumour_ml", unit="mL", quantity="volume", help="Tumour volume", minimum=0),
         Param("total_liver_ml", unit="mL", quantity="volume", help="Total liver volume (with tumour)",
               minimum=0, exclusive_minimum=True),

@@ -18,6 +18,7 @@ outcomes. J Am Coll Surg 2013;216:201.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from livermet.calculators._common import fmt, review, round_half_up
@@ -109,10 +110,13 @@ def _slv(bsa_m2: float, formula: str) -> float:
     return VAUTHEY_INTERCEPT + VAUTHEY_SLOPE * bsa_m2
 
 
+# Body size parameters, one definition (limits: plausibility, the case validator's hard range).
 HEIGHT = Param("height_cm", unit="cm", quantity="height", help="Body height",
                minimum=30, maximum=272)
 WEIGHT = Param("weight_kg", unit="kg", quantity="mass", help="Body weight",
                minimum=1, maximum=650)
+BSA = Param("bsa_m2", unit="m^2", quantity="area", help="Body surface area",
+            minimum=0.1, maximum=4.0)
 
 
 @calculator(
@@ -173,12 +177,9 @@ def bsa(*, height_cm: float, weight_kg: float, formula: str = "mosteller") -> Re
     "standard_liver_volume",
     "Standardised total liver volume from body surface area",
     params=[
-        Param("bsa_m2", unit="m^2", quantity="area", group="body.bsa", help="Body surface area",
-              minimum=0.1, maximum=4.0),
-        Param("height_cm", unit="cm", quantity="height", group="body.height_weight",
-              help="Body height (BSA by Mosteller)", minimum=30, maximum=272),
-        Param("weight_kg", unit="kg", quantity="mass", group="body.height_weight",
-              help="Body weight (BSA by Mosteller)", minimum=1, maximum=650),
+        replace(BSA, group="body.bsa"),
+        replace(HEIGHT, group="body.height_weight", help="Body height (BSA by Mosteller)"),
+        replace(WEIGHT, group="body.height_weight", help="Body weight (BSA by Mosteller)"),
         Param("formula", kind="choice", choices=SLV_FORMULAS, default="vauthey", required=False,
               help="Standard liver volume formula (Vauthey 2002 for Western adults)"),
     ],
@@ -250,13 +251,10 @@ def standard_liver_volume(
               exclusive_minimum=True),
         Param("tumour_ml", unit="mL", quantity="volume", group="basis.measured",
               help="Tumour volume (measured ratio)", minimum=0),
-        Param("height_cm", unit="cm", quantity="height", group="basis.standardised",
-              help="Body height (standardised ratio, Vauthey)", minimum=30, maximum=272),
-        Param("weight_kg", unit="kg", quantity="mass", group="basis.standardised",
-              help="Body weight (standardised ratio, Vauthey)", minimum=1, maximum=650),
-        Param("bsa_m2", unit="m^2", quantity="area", group="basis.standardised_bsa",
-              help="Body surface area (standardised ratio, instead of height and weight)",
-              minimum=0.1, maximum=4.0),
+        replace(HEIGHT, group="basis.standardised", help="Body height (standardised ratio, Vauthey)"),
+        replace(WEIGHT, group="basis.standardised", help="Body weight (standardised ratio, Vauthey)"),
+        replace(BSA, group="basis.standardised_bsa",
+                help="Body surface area (standardised ratio, instead of height and weight)"),
         Param("liver_condition", kind="choice", choices=("normal", "chemotherapy", "cirrhosis"),
               default="normal", required=False,
               help="normal 20%, chemotherapy (>12 weeks) 30%, cirrhosis/fibrosis 40% minimum"),
