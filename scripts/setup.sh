@@ -10,10 +10,12 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 # System packages: Chromium (browser tests, HTML report rendering), poppler (pdftoppm),
-# Pango (WeasyPrint). Installed only when missing and when we may (root or sudo).
+# Pango (WeasyPrint), dcmtk (dsrdump reads our structured reports).
+# Installed only when missing and when we may (root or sudo).
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v dsrdump >/dev/null 2>&1 || need+=(dcmtk)   # a second reader of our DICOM SR
 ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else SUDO=none; fi
