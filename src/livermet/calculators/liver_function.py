@@ -64,6 +64,12 @@ CP_INR_LOW, CP_INR_HIGH = 1.7, 2.3  # < 1.7 -> 1; 1.7-2.3 -> 2; > 2.3 -> 3
 CP_CLASS_A_MAX, CP_CLASS_B_MAX = 6, 9  # A 5-6, B 7-9, C 10-15
 ASCITES_POINTS = {"none": 1, "controlled": 2, "refractory": 3}
 ENCEPHALOPATHY_POINTS = {"none": 1, "grade_1_2": 2, "grade_3_4": 3}
+CHILD_PUGH_FORMULA = (
+    f"bilirubin <{CP_BILI_LOW:g} / {CP_BILI_LOW:g}-{CP_BILI_HIGH:g} / >{CP_BILI_HIGH:g} mg/dL; "
+    f"albumin >{CP_ALB_HIGH:g} / {CP_ALB_LOW:g}-{CP_ALB_HIGH:g} / <{CP_ALB_LOW:g} g/dL; "
+    f"INR <{CP_INR_LOW:g} / {CP_INR_LOW:g}-{CP_INR_HIGH:g} / >{CP_INR_HIGH:g}; ascites "
+    "none/controlled/refractory; encephalopathy none/1-2/3-4 -> 1/2/3 points each; "
+    f"A 5-{CP_CLASS_A_MAX}, B {CP_CLASS_A_MAX + 1}-{CP_CLASS_B_MAX}, C {CP_CLASS_B_MAX + 1}-15")
 
 # --- MELD family ---------------------------------------------------------------------------
 KAMATH_2001 = Source("Kamath PS, et al. Hepatology 2001;33:464 (OPTN form, policy 9.1)",
@@ -224,7 +230,8 @@ def icgk_f(*, remnant_percent: float, icg_r15: float | None = None, icg_k: float
         ASCITES,
         BILIRUBIN,
         Param("icg_r15", unit="%", quantity="percent", required=False,
-              help="ICG-R15 (needed when bilirubin is normal, <= 1.0 mg/dL)", minimum=0,
+              help=f"ICG-R15 (needed when bilirubin is normal, <= {MAKUUCHI_BILI_NORMAL:g} mg/dL)",
+              minimum=0,
               maximum=100),
     ],
     sources=[MAKUUCHI_1993, IMAMURA_2003, REVIEW_MAKUUCHI],
@@ -259,7 +266,8 @@ def makuuchi(*, ascites: str, bilirubin: float, icg_r15: float | None = None) ->
     else:
         if r15 is None:
             raise CalculatorInputError("makuuchi", "icg_r15", None,
-                                       "ICG-R15 in % (required when bilirubin <= 1.0 mg/dL)")
+                                       f"ICG-R15 in % (required when bilirubin <= "
+                                       f"{MAKUUCHI_BILI_NORMAL:g} mg/dL)")
         inputs["icg_r15"] = r15
         cat, why = "enucleation", "ICG-R15 >= 40%"
         for upper, band, words in MAKUUCHI_R15_BANDS:
@@ -348,9 +356,7 @@ def child_pugh(*, bilirubin: float, albumin: float, inr: float, ascites: str,
         unit="points",
         category=cls,
         inputs=dict(a),
-        formula=("bilirubin <2 / 2-3 / >3 mg/dL; albumin >3.5 / 2.8-3.5 / <2.8 g/dL; INR <1.7 / "
-                 "1.7-2.3 / >2.3; ascites none/controlled/refractory; encephalopathy none/1-2/3-4 "
-                 "-> 1/2/3 points each; A 5-6, B 7-9, C 10-15"),
+        formula=CHILD_PUGH_FORMULA,
         notes=("Boundary values score the middle band (e.g. bilirubin exactly 2.0 or 3.0 mg/dL "
                "scores 2).",),
         sources=(PUGH_1973,),
@@ -386,9 +392,10 @@ def _meld_optn(bilirubin: float, inr: float, creatinine: float, dialysis: bool) 
     return meld, meld_i, {"bilirubin": b, "inr": i, "creatinine": c}, notes
 
 
-MELD_FORMULA = ("MELD(i) = 0.957 ln(creatinine) + 0.378 ln(bilirubin) + 1.120 ln(INR) + 0.643; "
-                "labs < 1.0 set to 1.0, creatinine capped at 4.0 (4.0 with dialysis); MELD(i) "
-                "rounded to the tenth, x 10; bounded 6-40")
+MELD_FORMULA = (f"MELD(i) = {MELD_COEF_CR} ln(creatinine) + {MELD_COEF_BILI} ln(bilirubin) + "
+                f"{MELD_COEF_INR:.3f} ln(INR) + {MELD_CONST}; labs < {MELD_LAB_FLOOR} set to "
+                f"{MELD_LAB_FLOOR}, creatinine capped at {MELD_CR_CAP} ({MELD_CR_CAP} with "
+                f"dialysis); MELD(i) rounded to the tenth, x 10; bounded {MELD_MIN}-{MELD_MAX}")
 
 
 @calculator(

@@ -110,6 +110,10 @@ def _slv(bsa_m2: float, formula: str) -> float:
     return VAUTHEY_INTERCEPT + VAUTHEY_SLOPE * bsa_m2
 
 
+# Not clinical: sFLR values are reported to 0.1 %, so a value within half a step of the
+# minimum prints as the minimum itself; the result then says how close it really is.
+SFLR_DISPLAY_HALF_STEP = 0.05
+
 # Body size parameters, one definition (limits: plausibility, the case validator's hard range).
 HEIGHT = Param("height_cm", unit="cm", quantity="height", help="Body height",
                minimum=30, maximum=272)
@@ -393,9 +397,10 @@ def sflr(
         sources.append(src)
     cautions_text = [text for text, _ in cautions]
     details["cautions"] = cautions_text
-    if abs(value - threshold) < 0.05:
-        notes.append(f"The ratio ({value:.3f}%) lies within 0.05 points of the minimum; "
-                     "volumetry error is larger than this margin.")
+    if abs(value - threshold) < SFLR_DISPLAY_HALF_STEP:
+        notes.append(f"The ratio ({value:.3f}%) would display as the minimum itself "
+                     f"(within {SFLR_DISPLAY_HALF_STEP} points); volumetry error is larger "
+                     "than this margin.")
     notes.append("Volume does not measure function: chemotherapy can impair the remnant's "
                  "quality (review, Surgical Resection).")
     return Result(
