@@ -42,6 +42,8 @@ DUELAND = Source("Dueland S, et al. Ann Surg (Oslo score)", check=True)
 OSLO_DIAMETER_MM = 55.0  # largest > 5.5 cm
 OSLO_CEA = 80.0  # CEA > 80 ug/L
 OSLO_MONTHS = 24.0  # < 2 years from primary resection to transplant
+OSLO_FORMULA = (f"1 point each: largest > {OSLO_DIAMETER_MM / 10:g} cm; CEA > {OSLO_CEA:g} ug/L; "
+                f"progression on chemotherapy; < {OSLO_MONTHS / 12:g} years from primary resection")
 
 _ELIGIBLE, _NOT, _INDET = "eligible", "not_eligible", "indeterminate"
 
@@ -241,15 +243,15 @@ def transmet(*, age: float | None = None, ecog: int | None = None,
 )
 def oslo(*, largest_diameter_mm: float, cea: float, progressive_on_chemotherapy: bool,
          months_since_resection: float) -> Result:
-    """Oslo score (0-4): 1 point each for largest > 5.5 cm, CEA > 80 ug/L, progression on
-    chemotherapy and < 2 years from primary resection to transplant."""
+    """Oslo score (0-4): 1 point per criterion in OSLO_FORMULA (Dueland; calculators.md)."""
     a = prepare("oslo", locals())
     items = {
-        "largest_diameter": (a["largest_diameter_mm"] > OSLO_DIAMETER_MM, "largest > 5.5 cm"),
+        "largest_diameter": (a["largest_diameter_mm"] > OSLO_DIAMETER_MM,
+                             f"largest > {fmt(OSLO_DIAMETER_MM / 10)} cm"),
         "cea": (a["cea"] > OSLO_CEA, f"CEA > {fmt(OSLO_CEA)} ug/L"),
         "progressive_on_chemotherapy": (a["progressive_on_chemotherapy"], "progression on chemotherapy"),
         "time_from_resection": (a["months_since_resection"] < OSLO_MONTHS,
-                                "< 2 years from primary resection"),
+                                f"< {fmt(OSLO_MONTHS / 12)} years from primary resection"),
     }
     total = sum(1 for hit, _ in items.values() if hit)
     return Result(
@@ -257,7 +259,7 @@ def oslo(*, largest_diameter_mm: float, cea: float, progressive_on_chemotherapy:
         value=total,
         unit="points",
         inputs=dict(a),
-        formula="1 point each: largest > 5.5 cm; CEA > 80 ug/L; progression on chemotherapy; < 2 years from primary resection",
+        formula=OSLO_FORMULA,
         notes=(check_note("The Oslo score's criteria", "calculators.md section 4"),
                "Lower scores were associated with better survival after transplantation."),
         sources=(DUELAND,),
