@@ -9,10 +9,38 @@ every :class:`Problem`), and the errors :class:`CaseError` (base), :class:`CaseF
 :class:`CaseParseError`, :class:`CaseValidationError`.
 """
 
+from typing import TYPE_CHECKING
+
 from livermet.case.errors import CaseError, CaseFileError, CaseParseError, CaseValidationError
-from livermet.case.io import load_case, parse_case_text, read_case_data, read_case_file
-from livermet.case.model import Case
-from livermet.case.validate import Problem, ValidationReport, validate_case
+
+if TYPE_CHECKING:
+    from livermet.case.io import load_case, parse_case_text, read_case_data, read_case_file
+    from livermet.case.model import Case
+    from livermet.case.validate import Problem, ValidationReport, validate_case
+
+# The model, reader and validator load pydantic models (~0.1 s): they are imported when first
+# used (PEP 562), so that light modules of this package (``livermet.case.ranges``) stay light.
+_LAZY = {
+    "load_case": "livermet.case.io",
+    "parse_case_text": "livermet.case.io",
+    "read_case_data": "livermet.case.io",
+    "read_case_file": "livermet.case.io",
+    "Case": "livermet.case.model",
+    "Problem": "livermet.case.validate",
+    "ValidationReport": "livermet.case.validate",
+    "validate_case": "livermet.case.validate",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'livermet.case' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "Case",

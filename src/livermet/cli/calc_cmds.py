@@ -200,7 +200,7 @@ def _unit_advice(raw: dict[str, str]) -> dict[str, str]:
     """For numbers typed without a unit and outside the usual range of that lab (or height,
     weight), what was probably meant: the same number in another common unit, as the case
     validator says it (e.g. bilirubin=34 is 34 mg/dL unless written 34umol/L)."""
-    from livermet.case.validate import FIELD_SPECS, LAB_SPECS
+    from livermet.case.ranges import FIELD_SPECS, LAB_SPECS
     from livermet.units import parse_value_with_unit
 
     # the case fields a calculator parameter shares its name with (height_cm, total_liver_ml,

@@ -47,12 +47,17 @@ def _prefetch_imports() -> None:
         pass
 
 
+def _first_mask_path(specs: list[str]) -> str | None:
+    """The file of the first ``--mask ROLE=PATH`` (read ahead when no --labels is given)."""
+    return specs[0].split("=", 1)[1] if specs and "=" in specs[0] else None
+
+
 def _body_advice(height_cm: float | None, weight_kg: float | None) -> dict[str, str]:
     """A height of 1.75 (metres) or a weight of 165 (pounds): what was probably meant, from
     the case validator's usual ranges and common other units."""
     if height_cm is None and weight_kg is None:
         return {}  # nothing to check: do not load the case validator (start-up time)
-    from livermet.case.validate import FIELD_SPECS
+    from livermet.case.ranges import FIELD_SPECS
 
     advice = {}
     for key, value in (("height_cm", height_cm), ("weight_kg", weight_kg)):
@@ -128,8 +133,12 @@ def volumetry(
 ) -> None:
     import threading
 
-    # the calculators are needed after the label map is read: import them
-    # meanwhile (gzip decompression releases the GIL), which hides most of their import time.
+    from livermet.imaging import readahead
+
+    # Two things overlap the imports below (numpy, the imaging modules), on a second core:
+    # the label map is inflated now (gzip decompression releases the GIL; the reader takes the
+    # bytes), and the calculators, needed after the map is read, are imported meanwhile.
+    readahead.start(labels if labels is not None else _first_mask_path(mask))
     threading.Thread(target=_prefetch_imports, daemon=True).start()
     from livermet.imaging.anatomy import parse_mask_specs
     from livermet.imaging.errors import ImagingInputError

@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from livermet.imaging.errors import ImagingInputError
+from livermet.imaging import readahead
 from livermet.imaging.grid import Grid
 
 SEG_SOP_CLASS_UID = "1.2.840.10008.5.1.4.1.1.66.4"  # DICOM Segmentation Storage
@@ -89,16 +90,7 @@ _NIFTI_DTYPES = {
 }
 
 
-def _inflate(comp: bytes) -> bytes:
-    """Decompress a whole gzip stream (CRC checked); ISA-L when installed (about 2x zlib)."""
-    try:
-        from isal import isal_zlib
-    except ImportError:
-        return zlib.decompress(comp, wbits=31)
-    try:
-        return isal_zlib.decompress(comp, wbits=31)
-    except Exception as exc:  # noqa: BLE001 - isal's IsalError: report as zlib's
-        raise zlib.error(str(exc)) from exc
+_inflate = readahead.inflate  # ISA-L when installed (about 2x zlib), zlib otherwise
 
 
 def _quat2mat(b: float, c: float, d: float) -> np.ndarray:
@@ -126,11 +118,13 @@ def _fast_nifti(path: Path) -> tuple[np.ndarray, Grid, dict[int, str]] | None:
     """
     import struct
 
-    with open(path, "rb") as fh:
-        comp = fh.read()
     gz = path.name.lower().endswith(".gz")
-    raw = _inflate(comp) if gz else comp
-    del comp
+    raw = readahead.take(path) if gz else None  # inflated meanwhile by `livermet volumetry`
+    if raw is None:
+        with open(path, "rb") as fh:
+            comp = fh.read()
+        raw = _inflate(comp) if gz else comp
+        del comp
     if len(raw) < 352:
         return None
     for end in ("<", ">"):

@@ -100,19 +100,24 @@ def longest_axial_diameter_mm(mask: np.ndarray, grid: Grid) -> float:
     m2 = np.array([[np.dot(cu, e1), np.dot(cv, e1)], [np.dot(cu, e2), np.dot(cv, e2)]])  # (u,v)->plane
     pix_u, pix_v = m2[:, 0], m2[:, 1]  # one pixel step along u and along v, in the plane
     pix_diag = float(np.linalg.norm(pix_u) + np.linalg.norm(pix_v))
-    candidates = []
-    for k in range(mask.shape[a]):
-        sl = np.take(mask, k, axis=a)  # axes (u, v)
-        rows = np.flatnonzero(sl.any(axis=1))
-        if rows.size == 0:
-            continue
-        sub = sl[rows]
-        first = sub.argmax(axis=1)
-        last = sub.shape[1] - 1 - sub[:, ::-1].argmax(axis=1)
-        ij = np.concatenate([np.stack([rows, first], 1), np.stack([rows, last], 1)]).astype(float)
-        pts = ij @ m2.T
-        span = pts.max(axis=0) - pts.min(axis=0)
-        candidates.append((float(np.hypot(*span)) + pix_diag / 2, pts))
+    # Each row of each axial slice can only end a diameter at its first and last pixel: find
+    # them for all slices at once, then the span of each slice's points (an upper bound).
+    m = np.moveaxis(np.asarray(mask, dtype=bool), a, 0)  # (slice, u, v)
+    nv = m.shape[2]
+    kk, rows = np.nonzero(m.any(axis=2))  # sorted by slice, then row
+    if kk.size == 0:
+        return 0.0
+    first = m.argmax(axis=2)[kk, rows]
+    last = nv - 1 - m[:, :, ::-1].argmax(axis=2)[kk, rows]
+    ends = np.concatenate([np.stack([rows, first], 1), np.stack([rows, last], 1)]).astype(float) @ m2.T
+    slice_of = np.concatenate([kk, kk])
+    order = np.argsort(slice_of, kind="stable")
+    ends, slice_of = ends[order], slice_of[order]
+    starts = np.flatnonzero(np.r_[True, slice_of[1:] != slice_of[:-1]])
+    span = np.maximum.reduceat(ends, starts, axis=0) - np.minimum.reduceat(ends, starts, axis=0)
+    bounds = np.hypot(span[:, 0], span[:, 1]) + pix_diag / 2
+    stops = np.r_[starts[1:], len(ends)]
+    candidates = [(float(bounds[i]), ends[starts[i] : stops[i]]) for i in range(len(starts))]
     best = 0.0
     # largest slices first; a slice whose bounding-box bound cannot beat the best is skipped
     for bound, pts in sorted(candidates, key=lambda c: -c[0]):

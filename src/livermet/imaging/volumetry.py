@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from livermet.imaging import parallel
 from livermet.imaging.grid import Grid
 
 _CHUNK = 8_000_000
@@ -95,11 +96,16 @@ def _line_min(f: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
     d = np.empty((m, n))
     arg = np.empty((m, n), dtype=np.intp)
     rows = max(1, _BLOCK // (n * n))
-    for a in range(0, m, rows):
-        cand = f[a : a + rows, None, :] + dq[None, :, :]  # (lines, q, r)
-        best = cand.argmin(axis=2)
-        arg[a : a + rows] = best
-        d[a : a + rows] = np.take_along_axis(cand, best[:, :, None], axis=2)[:, :, 0]
+
+    def lines(start: int, stop: int) -> None:  # each thread writes only its own lines
+        for a in range(start, stop, rows):
+            b = min(a + rows, stop)
+            cand = f[a:b, None, :] + dq[None, :, :]  # (lines, q, r)
+            best = cand.argmin(axis=2)
+            arg[a:b] = best
+            d[a:b] = np.take_along_axis(cand, best[:, :, None], axis=2)[:, :, 0]
+
+    parallel.for_ranges(lines, m, min_part=4 * rows)
     return d, arg
 
 
