@@ -63,3 +63,27 @@ def fail(message: str, code: int = 2, hint: str | None = None) -> NoReturn:
     if _json_requested() and not (meta or {}).get("livermet.json_written"):
         print_json({"error": message, "hint": hint})
     raise typer.Exit(code)
+
+
+class _NoStatus:
+    """Stands in for a Rich status when stderr is no terminal (nothing would be drawn)."""
+
+    def __enter__(self) -> "_NoStatus":
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        return False
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def status(text: str) -> Any:
+    """A spinner with ``text`` on stderr while a long step runs, when stderr is a terminal.
+
+    Elsewhere (a pipe, a log file, a hospital's job runner) it draws nothing, so nothing is
+    set up: Rich's live display and its refresh thread are only started for a person to see.
+    """
+    if not err.is_terminal:
+        return _NoStatus()
+    return err.status(text, spinner="dots")

@@ -9,7 +9,7 @@ import typer
 
 from rich.markup import escape
 
-from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
+from livermet.cli.common import JSON_OPTION, err, fail, out, print_json, status
 
 VOLUMETRY_HELP = """Liver, tumour and Couinaud segment volumes, lesions, and a virtual resection with its sFLR.
 
@@ -38,13 +38,6 @@ def register(app: typer.Typer) -> None:
             raise
     else:
         segment_cmds.register(app)
-
-
-def _prefetch_imports() -> None:
-    try:
-        import livermet.calculators  # noqa: F401  (scipy is no longer needed on the common path)
-    except Exception:  # noqa: BLE001 - the real import later reports any problem
-        pass
 
 
 def _first_mask_path(specs: list[str]) -> str | None:
@@ -131,15 +124,11 @@ def volumetry(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    import threading
-
     from livermet.imaging import readahead
 
-    # Two things overlap the imports below (numpy, the imaging modules), on a second core:
-    # the label map is inflated now (gzip decompression releases the GIL; the reader takes the
-    # bytes), and the calculators, needed after the map is read, are imported meanwhile.
+    # The label map is inflated on a second core while numpy and the imaging modules load
+    # (usually begun already by livermet.cli.entry; this covers other entry points).
     readahead.start(labels if labels is not None else _first_mask_path(mask))
-    threading.Thread(target=_prefetch_imports, daemon=True).start()
     from livermet.imaging.anatomy import parse_mask_specs
     from livermet.imaging.errors import ImagingInputError
     from livermet.imaging.pipeline import run_volumetry
@@ -154,10 +143,10 @@ def volumetry(
                   "only the measured sFLR is given", highlight=False)
     lesions_to_resect = [x for x in (resect_lesions or "").split(",") if x.strip()]
     try:
-        with err.status("volumetry", spinner="dots") as status:
+        with status("volumetry") as spinner:
 
             def progress(msg: str) -> None:
-                status.update(f"volumetry: {msg}")
+                spinner.update(f"volumetry: {msg}")
 
             result = run_volumetry(
                 ct=ct,

@@ -16,13 +16,14 @@ distance maps) work on it, so a 512x512x600 map costs two passes over the full v
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from livermet.imaging import labelsets
+from livermet.imaging import labelsets, parallel
 from livermet.imaging.errors import ImagingInputError
 from livermet.imaging.grid import Grid
 from livermet.imaging.io import LabelImage, read_grid, read_label_images
@@ -147,27 +148,37 @@ def _interest_bbox(arr: np.ndarray, interest: np.ndarray | None) -> tuple[slice,
     if interest is not None:
         r = _runs(interest[1:])
         runs = [(lo + 1, w) for lo, w in r] if len(r) <= 4 else None
-    fast = arr.shape[aq] % 8 == 0
-    proj = np.zeros((arr.shape[ap], arr.shape[aq] // 8 if fast else arr.shape[aq]), dtype=np.uint64 if fast else bool)
     along = np.zeros(n, dtype=bool)
-    for k0 in range(0, n, per):
-        idx = [slice(None)] * 3
-        idx[ax] = slice(k0, min(n, k0 + per))
-        m = _slab_mask(arr[tuple(idx)], interest, runs).transpose(order)
-        if fast and m.flags.c_contiguous:
-            v = m.view(np.uint8).view(np.uint64)
-            proj |= np.bitwise_or.reduce(v, axis=0)
-            along[k0 : k0 + m.shape[0]] = v.reshape(m.shape[0], -1).any(axis=1)
-        else:
-            if fast:  # not contiguous after all: fall back for the rest
-                proj = proj.view(np.uint8).reshape(arr.shape[ap], arr.shape[aq]) != 0
-                fast = False
-            proj |= m.any(axis=0)
-            along[k0 : k0 + m.shape[0]] = m.reshape(m.shape[0], -1).any(axis=1)
+    projections: list[np.ndarray] = []
+    lock = threading.Lock()
+
+    def slabs(start: int, stop: int) -> None:  # one thread's slices: its own projection
+        fast = arr.shape[aq] % 8 == 0
+        proj = np.zeros((arr.shape[ap], arr.shape[aq] // 8 if fast else arr.shape[aq]),
+                        dtype=np.uint64 if fast else bool)
+        for k0 in range(start, stop, per):
+            idx = [slice(None)] * 3
+            idx[ax] = slice(k0, min(stop, k0 + per))
+            m = _slab_mask(arr[tuple(idx)], interest, runs).transpose(order)
+            if fast and m.flags.c_contiguous:
+                v = m.view(np.uint8).view(np.uint64)
+                proj |= np.bitwise_or.reduce(v, axis=0)
+                along[k0 : k0 + m.shape[0]] = v.reshape(m.shape[0], -1).any(axis=1)
+            else:
+                if fast:  # not contiguous after all: fall back for the rest
+                    proj = proj.view(np.uint8).reshape(arr.shape[ap], arr.shape[aq]) != 0
+                    fast = False
+                proj |= m.any(axis=0)
+                along[k0 : k0 + m.shape[0]] = m.reshape(m.shape[0], -1).any(axis=1)
+        if fast:
+            proj = proj.view(np.uint8).reshape(arr.shape[ap], arr.shape[aq]) != 0
+        with lock:
+            projections.append(proj)
+
+    parallel.for_ranges(slabs, n, min_part=per)
     if not along.any():
         return None
-    if fast:
-        proj = proj.view(np.uint8).reshape(arr.shape[ap], arr.shape[aq]) != 0
+    proj = np.logical_or.reduce(projections)
     out: list[slice] = [slice(0)] * 3
     for axis, flags in ((ap, proj.any(axis=1)), (aq, proj.any(axis=0)), (ax, along)):
         w = np.flatnonzero(flags)

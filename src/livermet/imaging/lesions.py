@@ -79,6 +79,13 @@ def _feret(points: np.ndarray) -> tuple[float, np.ndarray]:
     return float(np.sqrt(best)), vec
 
 
+_BOUND_DIRECTIONS = 8
+_BOUND_DIRS = np.stack(
+    [np.cos(np.arange(_BOUND_DIRECTIONS) * np.pi / _BOUND_DIRECTIONS),
+     np.sin(np.arange(_BOUND_DIRECTIONS) * np.pi / _BOUND_DIRECTIONS)], axis=1
+)
+
+
 def longest_axial_diameter_mm(mask: np.ndarray, grid: Grid) -> float:
     """RECIST longest axial diameter of a (cropped) binary lesion mask, in mm.
 
@@ -114,8 +121,11 @@ def longest_axial_diameter_mm(mask: np.ndarray, grid: Grid) -> float:
     order = np.argsort(slice_of, kind="stable")
     ends, slice_of = ends[order], slice_of[order]
     starts = np.flatnonzero(np.r_[True, slice_of[1:] != slice_of[:-1]])
-    span = np.maximum.reduceat(ends, starts, axis=0) - np.minimum.reduceat(ends, starts, axis=0)
-    bounds = np.hypot(span[:, 0], span[:, 1]) + pix_diag / 2
+    # Upper bound of each slice's longest distance: its widths in _BOUND_DIRECTIONS evenly spread
+    # directions; the true longest distance is at most the largest width / cos(half the step).
+    proj = ends @ _BOUND_DIRS.T
+    widths = np.maximum.reduceat(proj, starts, axis=0) - np.minimum.reduceat(proj, starts, axis=0)
+    bounds = widths.max(axis=1) / np.cos(np.pi / (2 * _BOUND_DIRECTIONS)) + pix_diag / 2
     stops = np.r_[starts[1:], len(ends)]
     candidates = [(float(bounds[i]), ends[starts[i] : stops[i]]) for i in range(len(starts))]
     best = 0.0

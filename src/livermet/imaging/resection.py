@@ -28,6 +28,7 @@ import numpy as np
 from livermet.imaging.errors import ImagingInputError
 from livermet.imaging.grid import Grid
 from livermet.imaging.lesions import Lesion
+from livermet.imaging.volumetry import label_counts
 
 BRISBANE_2000 = "Strasberg SM et al. The Brisbane 2000 terminology of liver anatomy and resections. HPB 2000;2:333-339; review, Surgical Anatomy [6-9]"
 PARENCHYMA_SPARING = "Review, Surgical Anatomy [11, 12]: parenchyma-sparing metastasectomy"
@@ -156,10 +157,12 @@ def apply_resection(
                 "Couinaud segments for an anatomic resection: give segment labels "
                 "(--labelset liver_segments or --mask segment_N=...), --landmarks or --portal-branches",
             )
-        for seg in plan.segments:
-            resected |= segments == seg
+        chosen = np.zeros(256 if segments.dtype == np.uint8 else int(segments.max()) + 1, dtype=bool)
+        chosen[list(plan.segments)] = True
+        resected = chosen[segments]  # one pass over the crop, whatever the number of segments
         resected &= liver
-        missing = [s for s in plan.segments if not (segments == s).any()]
+        present = np.flatnonzero(label_counts(segments, 9)[1:]) + 1
+        missing = [s for s in plan.segments if s not in present]
         if missing:
             warnings.append(f"segments {missing} of {plan.name} have no voxels in the segment map.")
     by_id = {les.id: les for les in lesions}
@@ -185,10 +188,10 @@ def apply_resection(
         name=plan.name,
         segments=list(plan.segments),
         resected=resected,
-        resected_ml=int(resected.sum()) * vv,
-        remnant_ml=int(remnant_func.sum()) * vv,
+        resected_ml=int(np.count_nonzero(resected)) * vv,
+        remnant_ml=int(np.count_nonzero(remnant_func)) * vv,
         remnant_segments=[s for s in range(1, 9) if s not in plan.segments],
-        remnant_tumour_ml=int(remnant_tumour.sum()) * vv,
+        remnant_tumour_ml=int(np.count_nonzero(remnant_tumour)) * vv,
         warnings=warnings,
         margin_mm=plan.margin_mm,
     )
