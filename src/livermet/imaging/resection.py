@@ -28,7 +28,6 @@ import numpy as np
 from livermet.imaging.errors import ImagingInputError
 from livermet.imaging.grid import Grid
 from livermet.imaging.lesions import Lesion
-from livermet.imaging.volumetry import label_counts
 
 BRISBANE_2000 = "Strasberg SM et al. The Brisbane 2000 terminology of liver anatomy and resections. HPB 2000;2:333-339; review, Surgical Anatomy [6-9]"
 PARENCHYMA_SPARING = "Review, Surgical Anatomy [11, 12]: parenchyma-sparing metastasectomy"
@@ -157,12 +156,10 @@ def apply_resection(
                 "Couinaud segments for an anatomic resection: give segment labels "
                 "(--labelset liver_segments or --mask segment_N=...), --landmarks or --portal-branches",
             )
-        chosen = np.zeros(256 if segments.dtype == np.uint8 else int(segments.max()) + 1, dtype=bool)
-        chosen[list(plan.segments)] = True
-        resected = chosen[segments]  # one pass over the crop, whatever the number of segments
+        for seg in plan.segments:  # (a comparison per segment is faster than a lookup table)
+            resected |= segments == seg
         resected &= liver
-        present = np.flatnonzero(label_counts(segments, 9)[1:]) + 1
-        missing = [s for s in plan.segments if s not in present]
+        missing = [s for s in plan.segments if not (segments == s).any()]
         if missing:
             warnings.append(f"segments {missing} of {plan.name} have no voxels in the segment map.")
     by_id = {les.id: les for les in lesions}
