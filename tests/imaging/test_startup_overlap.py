@@ -167,3 +167,31 @@ def test_the_case_package_still_exports_its_public_names():
     assert validate.FIELD_SPECS is ranges.FIELD_SPECS  # one table, re-exported
     with pytest.raises(AttributeError, match="no_such_name"):
         case.no_such_name  # noqa: B018
+
+
+def test_the_executable_entry_gives_the_library_result_with_any_thread_count(tmp_path):
+    """`livermet volumetry` through its real entry point (read-ahead, worker threads) reports
+    what the library computes in-process, with 1 thread or several."""
+    from livermet.imaging.phantom import make_phantom, write_phantom
+    from livermet.imaging.pipeline import run_volumetry
+
+    files = write_phantom(tmp_path, make_phantom())
+    tumours = sorted(tmp_path.glob("tumour_*.nii.gz"))
+    args = ["volumetry", "--labels", str(files["labels"]), "--labelset", "liver_segments",
+            "--resection", "right_hepatectomy", "--json"]
+    for t in tumours:
+        args += ["--mask", f"tumour={t}"]
+    expected = run_volumetry(
+        labels=files["labels"], labelset="liver_segments", masks=[("tumour", t) for t in tumours],
+        resection="right_hepatectomy",
+    ).to_dict()
+    for threads in ("1", "3"):
+        env = {**os.environ, "LIVERMET_THREADS": threads}
+        proc = subprocess.run([sys.executable, "-m", "livermet.cli.entry", *args], capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        got = json.loads(proc.stdout)
+        for key in ("liver_ml", "tumour_ml", "functional_liver_ml", "segments_ml", "lesions"):
+            assert got[key] == expected[key], (threads, key)
+        assert got["resection"]["remnant_ml"] == expected["resection"]["remnant_ml"]
+        assert len(got["lesions"]) == len(tumours) >= 2
