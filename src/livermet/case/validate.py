@@ -146,6 +146,10 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+# A stated age and the birth date may differ by up to a year (the age may be counted at
+# another date than the meeting); beyond that one of them is probably mistyped.
+AGE_BIRTH_DATE_TOLERANCE_YEARS = 1.0
+
 # Common spellings for vocabulary values (used only for "did you mean" hints, never applied).
 _SYNONYMS: dict[str, str] = {
     "m": "male", "man": "male", "f": "female", "w": "female", "woman": "female",
@@ -697,7 +701,7 @@ def _check_dates(data: dict[str, Any], c: _Collector) -> None:
         age = _as_number(_get(data, "patient.age"))
         if age is not None and "meeting_date" in parsed:
             years = (ref - birth).days / 365.25
-            if abs(years - age) > 1.0:
+            if abs(years - age) > AGE_BIRTH_DATE_TOLERANCE_YEARS:
                 c.add("patient.age", f"age {_fmt(age)} does not match the birth date "
                       f"({years:.1f} years at the meeting)", severity=WARNING, value=age,
                       expected=f"about {years:.0f}", code="consistency")

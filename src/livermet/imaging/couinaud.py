@@ -84,6 +84,9 @@ MIN_POINTS = {"right_hepatic_vein": 2, "middle_hepatic_vein": 2, "left_hepatic_v
               "umbilical_fissure": 2}
 _IVC_MIN_SPAN_MM = 10.0  # below this, the IVC points give no direction: use the z axis
 _MIN_OFFSET_MM = 3.0  # vein points closer than this to the IVC axis carry no direction
+# Geometric degeneracy, not anatomy: fissure points spread less than this, or a portal bifurcation
+# nearer than this to the IVC axis, cannot orient a plane reliably.
+_MIN_SPREAD_MM = 5.0
 _MIN_SIDE_MM = 2.0  # a reference point must lie at least this far from a plane
 
 
@@ -209,10 +212,10 @@ def _fissure_plane(points: np.ndarray, axis: np.ndarray) -> Plane:
     centre = points.mean(axis=0)
     w = _horizontal(points - centre, axis)
     _, s, vt = np.linalg.svd(w, full_matrices=False)
-    if float(np.ptp(w @ vt[0])) < 5.0:
+    if float(np.ptp(w @ vt[0])) < _MIN_SPREAD_MM:
         raise ImagingInputError(
-            "landmarks.umbilical_fissure", "points within 5 mm of each other in the axial plane",
-            "points along the fissure, spanning at least 5 mm front to back",
+            "landmarks.umbilical_fissure", f"points within {_MIN_SPREAD_MM:g} mm of each other in the axial plane",
+            f"points along the fissure, spanning at least {_MIN_SPREAD_MM:g} mm front to back",
         )
     normal = np.cross(axis, vt[0])
     return Plane(centre, normal / np.linalg.norm(normal))
@@ -251,9 +254,9 @@ def couinaud_planes(landmarks: dict[str, Any]) -> CouinaudPlanes:
     portal = Plane(pb, axis)
 
     to_ivc = _horizontal(centre - pb, axis)[0]
-    if np.linalg.norm(to_ivc) < 5.0:
+    if np.linalg.norm(to_ivc) < _MIN_SPREAD_MM:
         raise ImagingInputError("landmarks.portal_bifurcation", np.round(pb, 1).tolist(),
-                                "a point in front of the IVC (at least 5 mm from its axis)")
+                                f"a point in front of the IVC (at least {_MIN_SPREAD_MM:g} mm from its axis)")
     to_ivc /= np.linalg.norm(to_ivc)
     caudate_front = Plane(pb, to_ivc)
     # confluence: where the veins reach the IVC axis. Each vein's level (along the axis) is
