@@ -240,3 +240,75 @@ def test_common_path_does_not_import_scipy(phantom_files):
     )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def _nearest_label_distances(given_segments: np.ndarray, spacing) -> dict[int, np.ndarray]:
+    """scipy: distance (mm) from every voxel to the nearest voxel of each segment."""
+    return {
+        s: ndimage.distance_transform_edt(given_segments != s, sampling=spacing)
+        for s in np.unique(given_segments) if s != 0
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fill_is_exact_when_lesion_boxes_cut_the_nearest_label_off(seed):
+    """Tumours at the liver's surface and next to each other: from inside a lesion's padded
+    box the nearest segment can lie outside it. Every filled voxel must still get a segment
+    at the least distance over the whole crop (scipy on the map as given), and no voxel
+    filled for one tumour may serve as a label for another."""
+    rng = np.random.default_rng(seed)
+    shape, spacing = (48, 44, 30), (0.8, 0.9, 1.7)
+    g = np.indices(shape).transpose(1, 2, 3, 0) * np.array(spacing)
+    centre = np.array(shape) * spacing / 2
+    liver = (((g - centre) / (np.array(shape) * spacing * [0.45, 0.4, 0.45])) ** 2).sum(-1) <= 1
+    # segments: an irregular partition by random planes, inside the liver only
+    seg = np.ones(shape, np.uint8)
+    for s in range(2, 6):
+        n = rng.normal(size=3)
+        seg[((g - centre - rng.normal(scale=5, size=3)) @ n) > 0] = s
+    seg[~liver] = 0
+    given = seg.copy()
+    # tumours: several spheres, some astride the surface, some almost touching each other
+    tumour = np.zeros(shape, bool)
+    for _ in range(6):
+        c = centre + rng.uniform(-1, 1, 3) * np.array(shape) * spacing * 0.4
+        tumour |= (((g - c) ** 2).sum(-1) <= rng.uniform(3, 9) ** 2)
+    tumour &= liver
+    seg[tumour] = 0
+    labels, n = ndimage.label(tumour, structure=CUBE)
+    boxes = ndimage.find_objects(labels)
+    class _G:  # the fill reads only the spacing of the grid
+        pass
+    grid = _G()
+    grid.spacing = spacing
+    filled = V.fill_unassigned_segments(seg, liver, grid, boxes)
+    assert filled == int(np.count_nonzero(tumour)) > 0
+    dist = _nearest_label_distances(np.where(tumour, 0, given), spacing)
+    best = np.min(np.stack(list(dist.values())), axis=0)
+    for s, d in dist.items():
+        here = tumour & (seg == s)
+        np.testing.assert_allclose(d[here], best[here], rtol=0, atol=1e-9)
+
+
+def test_fill_looks_past_the_lesion_box_for_a_nearer_segment():
+    """A tumour slab beside a 3-voxel gap in the liver (a fissure): across the gap, segment 1
+    is 4 voxels from the tumour's near face, outside the lesion's padded box; segment 2, inside
+    the box, is 6 voxels away. The near face must take segment 1."""
+    shape = (30, 12, 12)
+    liver = np.ones(shape, bool)
+    liver[7:10] = False  # the fissure
+    seg = np.zeros(shape, np.uint8)
+    seg[:7] = 1
+    seg[10:] = 2
+    seg[10:16] = 0  # the tumour slab x = 10..15, across the whole liver in y and z
+    tumour = seg == 0
+    tumour &= liver
+
+    class _G:
+        spacing = (1.0, 1.0, 1.0)
+
+    box = (slice(10, 16), slice(0, 12), slice(0, 12))
+    V.fill_unassigned_segments(seg, liver, _G(), [box])
+    assert (seg[10] == 1).all()  # 4 voxels to segment 1 (across the fissure), 6 to segment 2
+    assert np.isin(seg[11], [1, 2]).all()  # 5 and 5: either is right
+    assert (seg[12:16] == 2).all()  # 6 vs 4 and nearer still

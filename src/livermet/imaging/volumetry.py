@@ -58,32 +58,51 @@ def fill_unassigned_segments(
     segments: np.ndarray, liver: np.ndarray, grid: Grid, boxes: list[tuple[slice, ...]] | None = None
 ) -> int:
     """Give liver voxels without a segment (typically tumour voxels cut out of a segment map)
-    the segment of the nearest labelled voxel (physical distance). Modifies ``segments`` in
-    place; returns the number of voxels filled.
+    the segment of the nearest labelled voxel of the map as given (physical distance).
+    Modifies ``segments`` in place; returns the number of voxels filled.
 
-    ``boxes`` (e.g. the lesions' bounding boxes) limit the work when they hold every
-    unassigned voxel; each is padded by 3 voxels. Otherwise the bounding box of all
-    unassigned voxels is used.
+    ``boxes`` (e.g. the lesions' bounding boxes, each padded by 3 voxels) limit the work. A
+    voxel is filled from inside a box only when its nearest labelled voxel there is no farther
+    than anything outside the box could be; the few others (a tumour at the liver's surface
+    or next to another tumour) are filled in a last pass over the whole crop, so the result
+    is exact whatever the boxes. Voxels filled from one box never serve as labels for another.
     """
     todo = liver & (segments == 0)
-    total = int(np.count_nonzero(todo))
-    if total == 0 or not segments.any():
+    if not todo.any() or not segments.any():
         return 0
+    given = segments != 0  # the map as given (segments is filled in place below)
+    shape = segments.shape
+    regions = []
     if boxes:
-        padded = [
-            tuple(slice(max(s.start - 3, 0), min(s.stop + 3, n)) for s, n in zip(b, segments.shape)) for b in boxes
-        ]
-        inside = sum(int(np.count_nonzero(todo[b])) for b in padded) if len(padded) < 64 else -1
-        if inside >= total:
-            done = 0
-            for b in padded:
-                done += _fill_box(segments, todo, grid, b)
-            if not (liver & (segments == 0)).any():
-                return done
-    idx = np.argwhere(todo)
-    lo = np.maximum(idx.min(axis=0) - 3, 0)
-    hi = np.minimum(idx.max(axis=0) + 4, segments.shape)
-    return _fill_box(segments, liver & (segments == 0), grid, tuple(slice(int(a), int(b)) for a, b in zip(lo, hi)))
+        regions = [tuple(slice(max(s.start - 3, 0), min(s.stop + 3, n)) for s, n in zip(b, shape)) for b in boxes]
+    else:
+        idx = np.argwhere(todo)
+        lo, hi = np.maximum(idx.min(axis=0) - 3, 0), np.minimum(idx.max(axis=0) + 4, shape)
+        regions = [tuple(slice(int(x), int(y)) for x, y in zip(lo, hi))]
+    unsure: list[tuple[np.ndarray, float]] = []
+    done = sum(_fill_box(segments, todo, given, grid, b, unsure) for b in regions)
+    spacing = np.asarray(grid.spacing, dtype=float)
+    for idx, dist in unsure:
+        # a box reaching `dist` beyond each of these voxels: nothing outside it can be nearer
+        reach = np.ceil(dist / spacing).astype(int) + 1
+        lo, hi = np.maximum(idx.min(axis=0) - reach, 0), np.minimum(idx.max(axis=0) + reach + 1, shape)
+        done += _fill_box(segments, todo, given, grid, tuple(slice(int(x), int(y)) for x, y in zip(lo, hi)))
+    if (todo & (segments == 0)).any():  # e.g. voxels in no box: the whole crop (exact, slower)
+        done += _fill_box(segments, todo, given, grid, tuple(slice(0, n) for n in shape))
+    return done
+
+
+def _outside_distance(query: np.ndarray, box: tuple[slice, ...], shape: tuple[int, ...],
+                      spacing: np.ndarray) -> np.ndarray:
+    """For each ``query`` voxel of a box (``np.nonzero`` order): the least distance (mm) to any
+    voxel of the crop outside the box (inf where the box is the whole crop)."""
+    out = np.full(int(np.count_nonzero(query)), np.inf)
+    for ax, (u, sl, n) in enumerate(zip(np.nonzero(query), box, shape)):
+        if sl.start > 0:  # voxels below the box along this axis: at least (u + 1) steps away
+            np.minimum(out, (u + 1) * spacing[ax], out=out)
+        if sl.stop < n:  # above it: at least (length - u) steps
+            np.minimum(out, (sl.stop - sl.start - u) * spacing[ax], out=out)
+    return out
 
 
 _NUMPY_MAX_WORK = 40_000_000  # candidate sums (~1-2 ns each); above it scipy's C transform pays off
@@ -175,34 +194,32 @@ def _numpy_work(features: np.ndarray, query: np.ndarray) -> int:
     return lines * n1 * n1 + cols * n2 * n2
 
 
-def _min_max_nonzero(a: np.ndarray) -> tuple[int, int]:
-    """Smallest and largest non-zero value of a non-negative label array that holds some."""
-    hi = a.max()
-    return int(np.where(a == 0, hi, a).min()), int(hi)
-
-
-def _fill_box(segments: np.ndarray, todo: np.ndarray, grid: Grid, box: tuple[slice, ...]) -> int:
+def _fill_box(segments: np.ndarray, todo: np.ndarray, given: np.ndarray, grid: Grid,
+              box: tuple[slice, ...], unsure: list | None = None) -> int:
+    """Fill the ``todo`` voxels of ``box`` whose nearest given label there is certainly the
+    nearest of all; the others are left, and listed in ``unsure`` as (crop indices, distance
+    to their nearest label in the box) when a list is given."""
     seg_box = segments[box]
     t = todo[box] & (seg_box == 0)
-    if not t.any():
+    labelled = given[box]
+    if not t.any() or not labelled.any():
         return 0
-    if not seg_box.any():  # no labelled voxel near: use the whole crop
-        box = tuple(slice(0, s) for s in segments.shape)
-        seg_box = segments
-        t = todo & (segments == 0)
-    labelled = seg_box != 0
-    lo, hi = _min_max_nonzero(seg_box)
-    if lo == hi:  # one segment all around: the nearest labelled voxel has it, wherever it is
-        seg_box[t] = lo
-        return int(np.count_nonzero(t))
+    spacing = np.asarray(grid.spacing, dtype=float)
     if _numpy_work(labelled, t) <= _NUMPY_MAX_WORK:
-        _, nearest = nearest_feature(labelled, grid.spacing, t)
-        seg_box[t] = seg_box[nearest]
-        return int(t.sum())
-    from scipy import ndimage  # a large gap: scipy's C feature transform (worth its import)
+        d2, nearest = nearest_feature(labelled, spacing, t)
+    else:
+        from scipy import ndimage  # a large gap: scipy's C feature transform (worth its import)
 
-    nearest_all = ndimage.distance_transform_edt(
-        seg_box == 0, sampling=grid.spacing, return_distances=False, return_indices=True
-    )
-    seg_box[t] = seg_box[tuple(ix[t] for ix in nearest_all)]
-    return int(t.sum())
+        dist, nearest_all = ndimage.distance_transform_edt(
+            ~labelled, sampling=spacing, return_distances=True, return_indices=True
+        )
+        d2 = dist[t] ** 2
+        nearest = tuple(ix[t] for ix in nearest_all)
+    sure = d2 <= _outside_distance(t, box, segments.shape, spacing) ** 2
+    tix = np.nonzero(t)
+    seg_box[tuple(ix[sure] for ix in tix)] = seg_box[tuple(ix[sure] for ix in nearest)]
+    if unsure is not None and not sure.all():
+        offset = np.array([sl.start for sl in box])
+        idx = np.stack([ix[~sure] for ix in tix], axis=1) + offset
+        unsure.append((idx, float(np.sqrt(d2[~sure].max()))))
+    return int(np.count_nonzero(sure))
