@@ -17,12 +17,30 @@ def test_bed_hand():
     assert r.details["meets_bed10_target"] is True
 
 
-@pytest.mark.parametrize("d, n, meets", [(10, 5, True), (8, 5, False)])
-def test_bed10_target(d, n, meets):
-    """5 x 10 Gy: 50 x 2 = 100 Gy (meets 100, check); 5 x 8: 40 x 1.8 = 72 Gy (below)."""
+@pytest.mark.parametrize("d, n, bed10, meets", [
+    (10, 5, 100.0, False),  # 50 x 2 = 100 Gy10: HyTEC's "<= 100 Gy10" group
+    (10.1, 5, 101.51, True),  # 50.5 x 2.01 = 101.505 Gy10 (> 100)
+    (12, 4, 105.6, True),  # 48 x 2.2 = 105.6 Gy10
+    (8, 5, 72.0, False),  # 40 x 1.8 = 72 Gy10
+])
+def test_bed10_target(d, n, bed10, meets):
+    """Ohri (HyTEC): liver metastases did better with BED "exceeding 100 Gy10" than with
+    "BEDs of <=100 Gy10", so exactly 100 Gy10 does not meet the target (calculators.md's
+    ">= 100", marked check, is shown in the note)."""
     r = bed(dose_per_fraction_gy=d, fractions=n)
+    assert r.value == pytest.approx(bed10)
     assert r.details["meets_bed10_target"] is meets
-    assert any(s.check for s in r.sources)
+    texts = [s.citation for s in r.sources]
+    assert any("Ohri" in t and "HyTEC" in t for t in texts)
+    assert any("Schefter" in t and "700 mL" in t for t in texts)
+    assert not any(s.check for s in r.sources)
+    assert any(">= 100 Gy" in n for n in r.notes)
+
+
+def test_bed_normal_liver_constraint_note():
+    """Schefter 2005: "At least 700 mL of normal liver had to receive a total dose <15 Gy"."""
+    r = bed(dose_per_fraction_gy=20, fractions=3)
+    assert "Normal liver: keep at least 700 mL below 15 Gy in 3 fractions (Schefter 2005)." in r.notes
 
 
 @settings(max_examples=50, deadline=None)
@@ -61,6 +79,17 @@ def test_sirt_bsa_lung_shunt_bands(lsf, factor, cat):
     assert r.category == cat
 
 
+def test_sirt_bsa_over_20_percent_cites_the_manufacturer_contraindication():
+    """Sirtex (US): "greater than 20% lung shunting" is a contraindication; 20% itself is not."""
+    over = sirt_bsa(**SIRT, lung_shunt_percent=20.01)
+    assert any("greater than 20% lung shunting" in s.citation for s in over.sources)
+    at = sirt_bsa(**SIRT, lung_shunt_percent=20)
+    assert at.category == "treat"
+    assert not any("greater than 20% lung shunting" in s.citation for s in at.sources)
+    # The 20% / 40% reductions are still unconfirmed: the result stays flagged.
+    assert any(s.check for s in at.sources)
+
+
 def test_sirt_bsa_from_height_weight_dubois():
     """170 cm, 70 kg: DuBois BSA 1.80972 -> 1.60972 + 0.2 = 1.80972 GBq -> 1.81."""
     r = run("sirt_bsa", {"height_cm": 170, "weight_kg": 70, "tumour_ml": 300, "total_liver_ml": 1500,
@@ -96,6 +125,14 @@ def test_sirt_mird_lung_limits():
     at_cum = sirt_mird(target_dose_gy=40, target_mass_kg=1.0, lung_shunt_percent=20, prior_lung_dose_gy=40)
     assert at_cum.details["cumulative_lung_dose_gy"] == pytest.approx(50.0)
     assert at_cum.category == "within_lung_limit"
+
+
+def test_sirt_mird_sources_confirmed():
+    """The MIRD formula and the 30/50 Gy lung limits are no longer flagged (secondary sources)."""
+    r = sirt_mird(target_dose_gy=120, target_mass_kg=1.2, lung_shunt_percent=10)
+    assert not any(s.check for s in r.sources)
+    texts = " ".join(s.citation for s in r.sources)
+    assert "50 x A (GBq) x (1 - F) / M (kg)" in texts and "30 Gy per treatment" in texts
 
 
 def test_sirt_mird_units():

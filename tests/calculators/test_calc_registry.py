@@ -120,9 +120,18 @@ def test_categories_in_the_issue_vocabulary(name):
         assert run(name, e.inputs).category in ISSUE_CATEGORIES[name]
 
 
-@pytest.mark.parametrize("name", ["makuuchi", "oslo", "pathological_response", "sirt_bsa", "sirt_mird", "bed"])
+@pytest.mark.parametrize("name", ["makuuchi", "oslo", "pathological_response", "sirt_bsa"])
 def test_check_items_flagged(name):
     """Items marked (check) in calculators.md carry Source(check=True) and say so in notes."""
     r = run(name, REGISTRY[name].examples[0].inputs)
     assert any(s.check for s in r.sources)
     assert any("not confirmed" in n or "(check)" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("name", ["bed", "sirt_mird"])
+def test_items_confirmed_by_the_clinical_review_are_not_flagged(name):
+    """calculators.md's (check) items confirmed in docs/clinical-review.md section 3 (BED10 target:
+    Ohri/HyTEC; 700 mL: Schefter 2005; MIRD and lung limits) carry no check flag."""
+    r = run(name, REGISTRY[name].examples[0].inputs)
+    assert not any(s.check for s in r.sources)
+    assert not any("not confirmed against the primary paper" in n for n in r.notes)

@@ -4,8 +4,11 @@ References
 ----------
 Fowler JF. The linear-quadratic formula and progress in fractionated radiotherapy. Br J
 Radiol 1989;62:679 (BED, EQD2).
-SIR-Spheres (resin) instructions for use, BSA method; TheraSphere (glass) MIRD
-single-compartment dosimetry (as given in calculators.md section 6, marked check).
+SIR-Spheres (resin) instructions for use, BSA method (calculators.md section 6, marked check;
+only the > 20% lung-shunt contraindication was confirmed, on the manufacturer's US page).
+Glass MIRD single-compartment dosimetry and the 30/50 Gy lung limits: confirmed against
+secondary sources (see SIRT_MIRD_FORMULA, SIRT_LUNG_LIMITS and docs/clinical-review.md).
+BED10 target: Ohri et al. (HyTEC); normal-liver constraint: Schefter et al. 2005.
 """
 
 from __future__ import annotations
@@ -23,14 +26,38 @@ FOWLER_1989 = Source("Fowler JF. Br J Radiol 1989;62:679 (linear-quadratic BED)"
 REVIEW_RADIATION = review("Radiation-Based Therapies", 53)
 ALPHA_BETA_TUMOUR = 10.0  # Gy; default for tumour (calculators.md section 6)
 EQD2_REFERENCE_DOSE = 2.0  # Gy per fraction
-BED10_TARGET = 100.0  # Gy; usual local-control target for liver SBRT (check)
+# BED10 above which liver metastases had better local control: Ohri (HyTEC) grouped lesions
+# "<100 Gy10 vs >100 Gy10" and reported 3-year local control 93% for BEDs "exceeding 100 Gy10"
+# against 65% for "BEDs of <=100 Gy10" (P < .001). Exactly 100 Gy10 (5 x 10 Gy) is therefore in
+# the lower group. calculators.md words the target as ">= 100 Gy" (marked check); shown in notes.
+BED10_TARGET = 100.0  # Gy10; the target is BED10 strictly above this
+OHRI_HYTEC = Source("Ohri N, Tome WA, Mendez Romero A, et al. Local Control After Stereotactic "
+                    "Body Radiation Therapy for Liver Tumors (HyTEC pooled analysis): liver "
+                    "metastases, BED > 100 Gy10 vs <= 100 Gy10")
+# Normal-liver constraint of the phase I trial (the phase I/II trial Rusthoven 2009 reports):
+# "At least 700 mL of normal liver had to receive a total dose <15 Gy" (3 fractions).
+NORMAL_LIVER_SPARED_ML = 700.0  # mL of normal liver ...
+NORMAL_LIVER_SPARED_BELOW_GY = 15.0  # ... below this total dose, in 3 fractions
+SCHEFTER_2005 = Source("Schefter TE, et al. Int J Radiat Oncol Biol Phys 2005;62(5):1371-1378 "
+                       "(phase I liver SBRT: >= 700 mL of normal liver < 15 Gy in 3 fractions)")
 SBRT_DOSE_RANGE = (6.0, 10.0)  # Gy per fraction quoted by the review (Radiation-Based Therapies)
 SBRT_FRACTIONS_RANGE = (3, 5)
-BED_CHECK = Source("BED10 >= 100 Gy local-control target and normal-liver constraint "
-                   "(>= 700 mL below 15 Gy in 3 fractions), as given in calculators.md", check=True)
 
 SIRT_RESIN_BSA = Source("SIR-Spheres resin microspheres, BSA method (instructions for use)", check=True)
-SIRT_GLASS_MIRD = Source("TheraSphere glass microspheres, MIRD single-compartment dosimetry", check=True)
+# The manufacturer's US page lists "greater than 20% lung shunting" among the contraindications.
+SIRTEX_US_CONTRAINDICATIONS = Source("Sirtex Medical, SIR-Spheres approved indication and "
+                                     "contraindications (US): greater than 20% lung shunting")
+# Glass MIRD: "Liver Dose (Gy) = 50 [Injected Activity (GBq)][1 - F] / Mass of Selected Liver
+# Target (kg)" (textbook chapter reproduced at radiologykey.com, "and Dose Calculation"); the
+# manufacturer: "1 GBq (27 mCi) of yttrium-90/kg of tissue provides the equivalent of 50 Gy".
+SIRT_MIRD_FORMULA = Source("MIRD single-compartment dosimetry for glass microspheres: liver dose "
+                           "= 50 x A (GBq) x (1 - F) / M (kg) (textbook chapter, radiologykey.com "
+                           "'and Dose Calculation'); 1 GBq/kg = 50 Gy (Sirtex dosimetry page)")
+# "Guidelines suggest a maximum per treatment dose of 30Gy and a maximum total dose of 50Gy"
+# (Radiopaedia, Lung shunt fraction); "30 Gy after a single treatment and a cumulative dose of
+# 50 Gy after repeated treatments" (van Roekel, PhD thesis Utrecht, chapter 2).
+SIRT_LUNG_LIMITS = Source("Lung dose limits for radioembolisation, 30 Gy per treatment and 50 Gy "
+                          "cumulative (Radiopaedia 'Lung shunt fraction'; van Roekel, thesis ch. 2)")
 SIRT_BSA_OFFSET = 0.2  # GBq: A = (BSA - 0.2) + tumour volume / total liver volume
 # Lung shunt fraction bands (percent) and the fraction of the activity to give:
 LSF_FULL_BELOW = 10.0  # < 10%: full activity
@@ -38,8 +65,8 @@ LSF_REDUCE_20_MAX = 15.0  # 10-15%: reduce by 20%
 LSF_REDUCE_40_MAX = 20.0  # 15-20%: reduce by 40%; > 20%: do not treat
 MIRD_GY_KG_PER_GBQ = 50.0  # D (Gy) = 50 x A (GBq) x (1 - LSF) / M (kg)
 LUNG_MASS_KG = 1.0  # assumed lung mass for lung dose
-LUNG_DOSE_LIMIT_GY = 30.0  # per treatment
-LUNG_DOSE_CUMULATIVE_LIMIT_GY = 50.0  # cumulative
+LUNG_DOSE_LIMIT_GY = 30.0  # per treatment (SIRT_LUNG_LIMITS)
+LUNG_DOSE_CUMULATIVE_LIMIT_GY = 50.0  # cumulative (SIRT_LUNG_LIMITS)
 
 
 @calculator(
@@ -74,17 +101,21 @@ def bed(*, dose_per_fraction_gy: float, fractions: int, alpha_beta: float = ALPH
     sources = [FOWLER_1989]
     details = {"total_dose_gy": n * d, "eqd2_gy": eqd2, "bed_unrounded": value}
     if ab == ALPHA_BETA_TUMOUR:
-        meets = value >= BED10_TARGET
+        meets = value > BED10_TARGET
         details["meets_bed10_target"] = meets
-        notes.append(f"BED10 {'meets' if meets else 'is below'} the usual {fmt(BED10_TARGET)} Gy "
-                     "local-control target. " + check_note("This target", "calculators.md"))
-        sources.append(BED_CHECK)
+        notes.append(f"BED10 {'exceeds' if meets else 'does not exceed'} {fmt(BED10_TARGET)} Gy10: "
+                     "liver metastases had better local control above 100 Gy10 (3-year 93%) than "
+                     "at or below it (65%) (Ohri, HyTEC). calculators.md words the target as "
+                     ">= 100 Gy; the two differ only at exactly 100 Gy10 (e.g. 5 x 10 Gy).")
+        sources.append(OHRI_HYTEC)
     lo, hi = SBRT_DOSE_RANGE
     if not (lo <= d <= hi and SBRT_FRACTIONS_RANGE[0] <= n <= SBRT_FRACTIONS_RANGE[1]):
         notes.append(f"The review quotes liver SBRT at {fmt(lo)}-{fmt(hi)} Gy per fraction over "
                      f"{SBRT_FRACTIONS_RANGE[0]}-{SBRT_FRACTIONS_RANGE[1]} fractions.")
         sources.append(REVIEW_RADIATION)
-    notes.append("Normal liver: keep at least 700 mL below 15 Gy in 3 fractions (check).")
+    notes.append(f"Normal liver: keep at least {fmt(NORMAL_LIVER_SPARED_ML)} mL below "
+                 f"{fmt(NORMAL_LIVER_SPARED_BELOW_GY)} Gy in 3 fractions (Schefter 2005).")
+    sources.append(SCHEFTER_2005)
     return Result(
         name="bed",
         value=round_half_up(value, 2),
@@ -163,7 +194,9 @@ def sirt_bsa(*, tumour_ml: float, total_liver_ml: float, lung_shunt_percent: flo
     value = nominal * factor
     if cat == "do_not_treat":
         notes.append(f"Lung shunt {fmt(lsf, 1)}% > {fmt(LSF_REDUCE_40_MAX)}%: SIRT is not given "
-                     "(value 0 GBq).")
+                     "(value 0 GBq); the manufacturer lists greater than 20% lung shunting as a "
+                     "contraindication.")
+        sources.append(SIRTEX_US_CONTRAINDICATIONS)
     elif factor < 1:
         notes.append(f"Lung shunt {fmt(lsf, 1)}%: activity reduced by {round((1 - factor) * 100)}%.")
     return Result(
@@ -194,7 +227,7 @@ def sirt_bsa(*, tumour_ml: float, total_liver_ml: float, lung_shunt_percent: flo
         Param("prior_lung_dose_gy", unit="Gy", quantity="dose", default=0.0, required=False,
               help="Lung dose from earlier treatments", minimum=0, maximum=200),
     ],
-    sources=[SIRT_GLASS_MIRD],
+    sources=[SIRT_MIRD_FORMULA, SIRT_LUNG_LIMITS],
     domain=DOMAIN,
     unit="GBq",
     examples=[
@@ -221,7 +254,9 @@ def sirt_mird(*, target_dose_gy: float, target_mass_kg: float, lung_shunt_percen
     lung = MIRD_GY_KG_PER_GBQ * activity * f / LUNG_MASS_KG
     cumulative = prior + lung
     exceeded = lung > LUNG_DOSE_LIMIT_GY or cumulative > LUNG_DOSE_CUMULATIVE_LIMIT_GY
-    notes = [check_note("The MIRD formula and lung limits", "calculators.md section 6")]
+    notes = ["The MIRD formula and the 30/50 Gy lung limits were confirmed against secondary "
+             "sources (a textbook chapter, the manufacturer's dosimetry page, Radiopaedia); the "
+             "TheraSphere instructions for use themselves were not read."]
     if lung > LUNG_DOSE_LIMIT_GY:
         notes.append(f"Lung dose {lung:.1f} Gy exceeds {fmt(LUNG_DOSE_LIMIT_GY)} Gy per treatment.")
     if cumulative > LUNG_DOSE_CUMULATIVE_LIMIT_GY:
@@ -236,7 +271,7 @@ def sirt_mird(*, target_dose_gy: float, target_mass_kg: float, lung_shunt_percen
         formula=("A (GBq) = D (Gy) x M (kg) / (50 x (1 - LSF)); lung dose = 50 x A x LSF / 1 kg; "
                  "limits 30 Gy per treatment, 50 Gy cumulative"),
         notes=tuple(notes),
-        sources=(SIRT_GLASS_MIRD,),
+        sources=(SIRT_MIRD_FORMULA, SIRT_LUNG_LIMITS),
         details={"lung_dose_gy": lung, "cumulative_lung_dose_gy": cumulative,
                  "activity_unrounded_gbq": activity},
     )
