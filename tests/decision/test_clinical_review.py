@@ -209,3 +209,53 @@ def test_resection_not_recommended_again_over_a_recorded_specimen() -> None:
     again = make_case(pathology=path, **{"metastases.recurrence_after_resection": True})
     assert not any(r.criterion == "already_resected" for r in _opt(again, "resection").reasons)
     assert _opt(make_case(), "resection").status == "recommended"
+
+
+# --- Section 3 of the clinical review: items closed against the public record ------------
+@pytest.mark.parametrize("src, doi, text", [
+    # research.ku.dk record of the trial paper: J Clin Oncol 2023;41(16):3042-3050
+    (S.SCANDIUM_2023, "10.1200/JCO.22.01705", "2023;41(16):3042-3050"),
+    # PMC5408999: "unresectable colorectal liver metastases (n < 10 and no extrahepatic disease)"
+    (S.CLOCC_2017, "10.1093/jnci/djx015", "fewer than 10 liver metastases"),
+    # PubMed 38420778: Ann Surg 2025;282(1):100-107
+    (S.SCANDIUM_2025, "10.1097/SLA.0000000000006255", "2025;282(1):100-107"),
+])
+def test_confirmed_citations_are_not_flagged(src, doi, text) -> None:
+    assert not src.check and src.doi == doi and text in src.citation
+
+
+def test_unconfirmed_figures_stay_flagged() -> None:
+    # Abstracts read give no 3 cm cut-off (Mulier), no Oslo definition, no Blazer bands, no
+    # Makuuchi branch values, and Adams 2013 / Rusthoven 2009 were not found: still "check".
+    for src in (S.MULIER_2005, S.OSLO, S.BLAZER_2008, S.MAKUUCHI_1993, S.ADAMS_2013,
+                S.RUSTHOVEN_2009, S.SIRT_BSA):
+        assert src.check, src.citation
+
+
+def test_sbrt_eligibility_is_per_lesion_and_cites_the_phase_i_report() -> None:
+    # Schefter 2005 (phase I of the trial Rusthoven 2009 reports): "one to three liver
+    # metastases, tumor diameter <6 cm", i.e. each lesion below 6 cm, not a cumulative sum.
+    assert THRESHOLDS["sbrt_max_mm"].value == 60.0 and THRESHOLDS["sbrt_max_count"].value == 3.0
+    for key in ("sbrt_max_mm", "sbrt_max_count"):
+        assert S.SCHEFTER_2005 in THRESHOLDS[key].sources and not S.SCHEFTER_2005.check
+    # Two lesions of 4 cm (8 cm together) stay within the limit; one of 6.0 cm does not.
+    def lesions(*mm):
+        return [{"id": f"L{i}", "segments": [7 - i], "diameter_mm": d} for i, d in enumerate(mm)]
+
+    two = _opt(make_case(**{"metastases.lesions": lesions(40, 40)}), "sbrt")
+    assert not any(r.effect == "excludes" and r.criterion == "sbrt_max_mm" for r in two.reasons)
+    six = _opt(make_case(**{"metastases.lesions": lesions(60)}), "sbrt")
+    assert any(r.effect == "excludes" and r.criterion == "sbrt_max_mm" for r in six.reasons)
+
+
+def test_sirt_lung_shunt_limit_cites_the_manufacturer() -> None:
+    t = THRESHOLDS["sirt_lung_shunt_max"]
+    assert t.value == 20.0 and S.SIRTEX_US_CONTRAINDICATIONS in t.sources
+
+
+def test_ihp_shows_scandium_overall_survival() -> None:
+    # Final SCANDIUM results: 24-month OS 46.5% vs 29.5%, P = 0.12 (not significant), shown so
+    # that the team weighs the response benefit (40% vs 4.5%) against it.
+    ev = [e.text for e in OPTION_SPECS["ihp"].evidence]
+    assert any("46.5% vs 29.5%" in e and "P = 0.12" in e for e in ev)
+    assert any("40% vs 4.5%" in e for e in ev)

@@ -19,7 +19,7 @@ from livermet.decision.knowledge.options import OPTION_CODES, OPTION_SPECS, Opti
 from livermet.decision.knowledge.thresholds import THRESHOLDS, Threshold
 from livermet.decision.knowledge import workup as WORKUP
 
-KNOWLEDGE_VERSION = "1.1.0"
+KNOWLEDGE_VERSION = "1.2.0"
 
 __all__ = [
     "KNOWLEDGE_VERSION", "OPTION_CODES", "OPTION_SPECS", "OptionSpec", "Rule", "THRESHOLDS",

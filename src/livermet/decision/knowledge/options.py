@@ -436,7 +436,12 @@ _SPECS = [
         evidence=(Evidence("objective radiographic response 60-70% with TNF and melphalan",
                            S.R_IHP),
                   Evidence("the liver is the main site of metastasis in 70-90% of uveal melanoma",
-                           S.R_UVEAL)),
+                           S.R_UVEAL),
+                  Evidence("SCANDIUM (uveal melanoma, IHP vs best alternative care): response 40% "
+                           "vs 4.5%, median progression-free survival 7.4 vs 3.3 months (HR 0.21)",
+                           S.SCANDIUM_2023),
+                  Evidence("SCANDIUM final results: 24-month overall survival 46.5% vs 29.5%, "
+                           "P = 0.12 (the primary end point was not met)", S.SCANDIUM_2025)),
         notes=(Note("Needs haemodynamic monitoring and support (invasive vascular access).",
                     S.R_IHP),),
         sources=(S.R_IHP, S.R_UVEAL),
@@ -453,7 +458,7 @@ _SPECS = [
         evidence=(Evidence("SIRT can treat larger, more widespread liver involvement; SBRT "
                            "suits discrete lesions", S.R_RADIATION),),
         notes=(Note("Needs a lung-shunt study (sirt_bsa / sirt_mird calculators): lung shunt "
-                    "> 20% do not treat (resin).", Source("calculators.md §6 (SIRT)", check=True)),),
+                    "> 20% do not treat (resin).", S.SIRTEX_US_CONTRAINDICATIONS),),
         sources=(S.R_RADIATION,),
         inputs=("metastases.pattern", "metastases.lesions", "metastases.extrahepatic",
                 "patient.ecog", "labs.bilirubin"),

@@ -113,6 +113,9 @@ OSLO = Source("Dueland, Ann Surg (Oslo score)", check=True)
 RECIST_2009 = Source("Eisenhauer, Eur J Cancer 2009;45:228 (RECIST 1.1)")
 RUBBIA_BRANDT_2007 = Source("Rubbia-Brandt, Ann Oncol 2007;18:299 (TRG)")
 SIRT_BSA = Source("Resin microsphere BSA method (calculators.md, section 6)", check=True)
+# The manufacturer's US page lists "greater than 20% lung shunting" among the contraindications.
+SIRTEX_US_CONTRAINDICATIONS = Source("Sirtex Medical, SIR-Spheres approved indication and "
+                                     "contraindications (US): greater than 20% lung shunting")
 WHO_NET_2019 = Source("Nagtegaal, Histopathology 2020;76:182 (WHO 2019 digestive NEN grading)")
 BLAZER_2008 = Source("Blazer, J Clin Oncol 2008;26:5344", check=True)
 
@@ -121,9 +124,20 @@ OKEN_1982 = Source("Oken, Am J Clin Oncol 1982;5:649 (ECOG performance status)")
 ADAM_2004 = Source("Adam, Ann Surg 2004;240:1052 (progression on chemotherapy before hepatectomy)")
 ADAMS_2013 = Source("Adams, HPB (Oxford) 2013;15:91 (resectability consensus)", check=True)
 SCHNITZBAUER_2012 = Source("Schnitzbauer, Ann Surg 2012;255:405 (ALPPS)")
-MULIER_2005 = Source("Mulier, Ann Surg 2005;242:158 (local recurrence after RFA by size)", check=True)
-CLOCC_2017 = Source("Ruers, J Natl Cancer Inst 2017;109:djx015 (CLOCC, EORTC 40004)", check=True)
+# Citation confirmed (PubMed: Ann Surg 2005;242(2):158-171); the abstract reports fewer local
+# recurrences with smaller size but gives no cut-off, so the 3 cm figure stays unconfirmed.
+MULIER_2005 = Source("Mulier, Ann Surg 2005;242(2):158-171 (local recurrence after RFA by size)",
+                     doi="10.1097/01.sla.0000171032.99149.fe", check=True)
+# Confirmed (PMC5408999): "unresectable colorectal liver metastases (n < 10 and no extrahepatic
+# disease)".
+CLOCC_2017 = Source("Ruers, J Natl Cancer Inst 2017;109(9):djx015 (CLOCC, EORTC 40004: fewer than "
+                    "10 liver metastases, no extrahepatic disease)", doi="10.1093/jnci/djx015")
 RUSTHOVEN_2009 = Source("Rusthoven, J Clin Oncol 2009;27:1572 (liver SBRT phase I/II)", check=True)
+# The phase I part of the same trial, read: "Eligible patients had one to three liver
+# metastases, tumor diameter <6 cm ... At least 700 mL of normal liver had to receive a total
+# dose <15 Gy" (60 Gy in 3 fractions reached without dose-limiting toxicity).
+SCHEFTER_2005 = Source("Schefter, Int J Radiat Oncol Biol Phys 2005;62(5):1371-1378 (phase I liver "
+                       "SBRT: 1-3 metastases, tumour diameter < 6 cm)")
 NORDLINGER_2008 = Source("Nordlinger, Lancet 2008;371:1007 (EORTC 40983, perioperative FOLFOX)")
 NEW_EPOC_2014 = Source("Primrose, Lancet Oncol 2014;15:601 (New EPOC, no cetuximab around resection)")
 BENOIST_2006 = Source("Benoist, J Clin Oncol 2006;24:3939 (complete response of CRLM)")
@@ -139,8 +153,12 @@ PROMID_2009 = Source("Rinke, J Clin Oncol 2009;27:4656 (PROMID, octreotide LAR)"
 TEBENTAFUSP_2021 = Source("Nathan, N Engl J Med 2021;385:1196 (tebentafusp, HLA-A*02:01)")
 # The review gives IHP's response rate without naming a primary [50]; the uveal-melanoma
 # indication is this randomised trial's (added by the clinical review, docs/clinical-review.md).
-SCANDIUM_2023 = Source("Olofsson Bagge, J Clin Oncol 2023;41:3042 (SCANDIUM, IHP for uveal "
-                       "melanoma liver metastases)", check=True)
+# Confirmed (research.ku.dk record): J Clin Oncol 2023;41(16):3042-3050. Final results (PubMed
+# 38420778): Ann Surg 2025;282(1):100-107, 24-month OS 46.5% vs 29.5% (P = 0.12).
+SCANDIUM_2023 = Source("Olofsson Bagge, J Clin Oncol 2023;41(16):3042-3050 (SCANDIUM, IHP for "
+                       "uveal melanoma liver metastases)", doi="10.1200/JCO.22.01705")
+SCANDIUM_2025 = Source("Olofsson Bagge, Ann Surg 2025;282(1):100-107 (SCANDIUM final results: "
+                       "overall survival and quality of life)", doi="10.1097/SLA.0000000000006255")
 ABC5_2020 = Source("Cardoso, Ann Oncol 2020;31:1623 (ESO-ESMO ABC5 advanced breast cancer)")
 
 # --- livermet conventions ---------------------------------------------------------------

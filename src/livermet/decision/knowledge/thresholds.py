@@ -153,14 +153,17 @@ _ALL = [
               "Ki-67 above which a neuroendocrine neoplasm is high grade (G3 / carcinoma)",
               (S.WHO_NET_2019,), "primary"),
     Threshold("sirt_lung_shunt_max", 20.0, "%",
-              "lung shunt fraction above which resin SIRT is not given",
-              (S.SIRT_BSA,), "primary"),
+              "lung shunt fraction above which resin SIRT is not given (the manufacturer: "
+              "greater than 20% lung shunting is a contraindication)",
+              (S.SIRTEX_US_CONTRAINDICATIONS, S.SIRT_BSA), "primary"),
     # --- Radiation ----------------------------------------------------------------------
     Threshold("sbrt_max_count", 3.0, "lesions", "SBRT trial eligibility: 1-3 liver lesions",
-              (S.RUSTHOVEN_2009,), "primary",
+              (S.RUSTHOVEN_2009, S.SCHEFTER_2005), "primary",
               also="the review: SBRT suits individual discrete lesions [53]"),
     Threshold("sbrt_max_mm", 60.0, "mm", "SBRT trial eligibility: each lesion below 6 cm",
-              (S.RUSTHOVEN_2009,), "primary"),
+              (S.RUSTHOVEN_2009, S.SCHEFTER_2005), "primary",
+              also="the trial's phase I report: 'one to three liver metastases, tumor diameter "
+                   "<6 cm' (a per-lesion limit, not a cumulative diameter)"),
     Threshold("sbrt_dose_min_gy", 6.0, "Gy", "lowest dose per fraction the review quotes for liver SBRT",
               (S.R_RADIATION,), "review"),
     Threshold("sbrt_dose_max_gy", 10.0, "Gy", "highest dose per fraction the review quotes",
