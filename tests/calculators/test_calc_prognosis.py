@@ -92,6 +92,20 @@ def test_game(change, total, group):
     assert (r.value, r.category) == (total, group)
 
 
+@pytest.mark.parametrize("count, largest_mm, tbs_points", [
+    (2, 22, 0),  # sqrt(2.2^2 + 2^2) = 2.973 < 3
+    (1, 28.3, 1),  # sqrt(2.83^2 + 1) = 3.0015 >= 3
+    (8, 40, 1),  # sqrt(4^2 + 8^2) = 8.944: between 8 and 9, read as the 3-8 band
+    (9, 1, 2),  # sqrt(0.1^2 + 9^2) = 9.0006 >= 9
+])
+def test_game_tbs_bands_at_the_abstract_cut_offs(count, largest_mm, tbs_points):
+    """Margonis 2018 abstract: "Tumour Burden Score between 3 and 8 (1 point) or 9 and over
+    (2 points)"; TBS in (8, 9) is livermet's reading of "3-8" as 3 <= TBS < 9."""
+    r = game(**{**GAME_ZERO, "lesion_count": count, "largest_diameter_mm": largest_mm})
+    assert r.value == tbs_points
+    assert r.sources[0].doi == "10.1002/bjs.10838"
+
+
 NORD_ZERO = {"age": 50, "serosal_invasion": False, "node_positive": False,
              "disease_free_interval_months": 30, "lesion_count": 1, "largest_diameter_mm": 20}
 

@@ -41,7 +41,12 @@ ICGK_F_MIN = 0.05  # below 0.05: high risk of post-hepatectomy mortality (Yokoya
 
 # --- Makuuchi ------------------------------------------------------------------------------
 MAKUUCHI_1993 = Source("Makuuchi M, et al. Semin Surg Oncol 1993;9:298", check=True)
-IMAMURA_2003 = Source("Imamura H, et al. Arch Surg 2003;138:1198", check=True)
+# Citation confirmed on PubMed (14609867): "One thousand fifty-six hepatectomies without mortality
+# in 8 years", Arch Surg 2003;138(11):1198-206. The abstract gives no branch values, and a 2023
+# nationwide validation (Hepatol Res 2023;53(2):127-134) names only the three variables
+# (clinical ascites, serum bilirubin, ICG clearance): the bands stay "check".
+IMAMURA_2003 = Source("Imamura H, et al. Arch Surg 2003;138(11):1198-1206",
+                      doi="10.1001/archsurg.138.11.1198", check=True)
 REVIEW_MAKUUCHI = review("Surgical Resection", 40)
 MAKUUCHI_BILI_NO_RESECTION = 2.0  # mg/dL: >= 2.0 no resection
 MAKUUCHI_BILI_ENUCLEATION = 1.5  # > 1.5 (1.6-1.9) enucleation only

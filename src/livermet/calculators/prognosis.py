@@ -33,9 +33,15 @@ SASAKI_2018 = Source("Sasaki K, et al. Ann Surg 2018;267:132")
 TBS_ZONE_1_BELOW = 3.0  # zone 1: TBS < 3
 TBS_ZONE_3_FROM = 9.0  # zone 2: 3 <= TBS < 9; zone 3: TBS >= 9
 
-MARGONIS_2018 = Source("Margonis GA, et al. Br J Surg 2018;105:1210")
+# Abstract (PubMed 29691844): "KRAS-mutated tumours (1 point); carcinoembryonic antigen level
+# 20 ng/ml or more (1 point), primary tumour lymph node metastasis (1 point); Tumour Burden Score
+# between 3 and 8 (1 point) or 9 and over (2 points); and extrahepatic disease (2 points)"; high
+# risk "at least 4 points". The abstract leaves TBS between 8 and 9 unassigned: livermet reads
+# "3-8" as 3 <= TBS < 9 (Sasaki's zone 2), a convention shown in the formula.
+MARGONIS_2018 = Source("Margonis GA, et al. Br J Surg 2018;105(9):1210-1220",
+                       doi="10.1002/bjs.10838")
 GAME_CEA = 20.0  # CEA >= 20 ng/mL -> 1 point
-GAME_TBS_MID, GAME_TBS_HIGH = 3.0, 9.0  # TBS 3-8 -> 1 point, >= 9 -> 2 points
+GAME_TBS_MID, GAME_TBS_HIGH = 3.0, 9.0  # TBS 3-8 -> 1 point (read as 3 <= TBS < 9), >= 9 -> 2
 GAME_EXTRAHEPATIC_POINTS = 2
 GAME_LOW_MAX, GAME_MEDIUM_MAX = 1, 3  # 0-1 low, 2-3 medium, >= 4 high
 
