@@ -45,6 +45,12 @@ GAME_TBS_MID, GAME_TBS_HIGH = 3.0, 9.0  # TBS 3-8 -> 1 point (read as 3 <= TBS <
 GAME_EXTRAHEPATIC_POINTS = 2
 GAME_LOW_MAX, GAME_MEDIUM_MAX = 1, 3  # 0-1 low, 2-3 medium, >= 4 high
 
+# Abstract (PubMed 8608500): survival "affected by: age; size of largest metastasis or CEA level;
+# stage of the primary tumor; disease free interval; number of liver nodules; and resection
+# margin. Giving one point to each factor ... 0-2 (79%), 3-4 (60%), 5-7 (43%)" (2-year survival).
+# The factors and the groups are confirmed; the cut-offs below (> 60, > 5 cm, < 24 months, > 3)
+# are calculators.md's and not in the abstract. The margin is left out (unknown before surgery),
+# so the high group is 5-6 here; the abstract's CEA alternative to size is not offered.
 NORDLINGER_1996 = Source("Nordlinger B, et al. Cancer 1996;77:1254")
 NORDLINGER_AGE = 60  # age > 60 -> 1 point
 NORDLINGER_DFI_MONTHS = 24  # interval < 24 months -> 1 point
@@ -254,7 +260,9 @@ def nordlinger(*, age: float, serosal_invasion: bool, node_positive: bool,
         inputs=dict(a),
         formula=("1 point each: age > 60; serosal invasion; node-positive primary; interval < 24 "
                  "months; > 3 metastases; largest > 5 cm. 0-2 low, 3-4 intermediate, 5-6 high"),
-        notes=("Six-factor form with the cut-offs given in calculators.md (section 3).",),
+        notes=("Six-factor form with the cut-offs given in calculators.md (section 3); the "
+               "abstract's seventh factor (resection margin) is left out, and it allows the CEA "
+               "level in place of the largest size (not offered here).",),
         sources=(NORDLINGER_1996,),
         details={"points": table},
     )
