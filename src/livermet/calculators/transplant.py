@@ -38,6 +38,9 @@ TRANSMET_ECOG_MAX = 1  # ECOG 0-1
 TRANSMET_CHEMO_MONTHS_MIN = 3.0  # response or stability for >= 3 months of chemotherapy
 TRANSMET_LINES_MAX = 3  # at most 3 lines
 
+# Not confirmed: no abstract read defines the score. Dueland et al., JAMA Surg 2023
+# (doi:10.1001/jamasurg.2023.2932) lists "largest tumor size greater than 5.5 cm" among the
+# negative predictors of overall survival, which matches the first criterion only.
 DUELAND = Source("Dueland S, et al. Ann Surg (Oslo score)", check=True)
 OSLO_DIAMETER_MM = 55.0  # largest > 5.5 cm
 OSLO_CEA = 80.0  # CEA > 80 ug/L
