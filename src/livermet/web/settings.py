@@ -39,6 +39,13 @@ class Settings:
     start_worker: bool = True
     job_processes: int = 1  # volumetry in a separate process (0: in the worker thread)
     cookie_secure: bool | None = None  # None: secure in production
+    # CDS Hooks "Trusting CDS Clients": a JSON file of the EHRs (issuers) whose signed JWTs
+    # /cds-services accepts, with their public JWK Sets (docs/cds-hooks.md). None: only
+    # livermet's own API tokens and sessions are accepted there.
+    cds_trusted_issuers: Path | None = None
+    # The public base URL of this livermet as the EHR calls it (e.g. https://livermet.hospital.example):
+    # a JWT's aud must be this + /cds-services[/{id}]. None: taken from each request's URL.
+    cds_base_url: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -56,6 +63,10 @@ class Settings:
             kw["production"] = _parse_bool("LIVERMET_PRODUCTION", env["LIVERMET_PRODUCTION"])
         if env.get("LIVERMET_ADMIN_PASSWORD"):
             kw["admin_password"] = env["LIVERMET_ADMIN_PASSWORD"]
+        if env.get("LIVERMET_CDS_TRUSTED_ISSUERS"):
+            kw["cds_trusted_issuers"] = Path(env["LIVERMET_CDS_TRUSTED_ISSUERS"]).resolve()
+        if env.get("LIVERMET_CDS_BASE_URL"):
+            kw["cds_base_url"] = env["LIVERMET_CDS_BASE_URL"]
         for name, conv in (("max_upload_mb", float), ("lockout_attempts", int),
                            ("lockout_minutes", float), ("session_hours", float),
                            ("session_idle_minutes", float), ("max_unzipped_mb", float)):
@@ -91,7 +102,27 @@ class Settings:
                                 "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB")
         if s.admin_password is not None and len(s.admin_password) < 8:
             raise SettingsError("LIVERMET_ADMIN_PASSWORD: expected at least 8 characters")
+        s._validate_cds()
         return s
+
+    def _validate_cds(self) -> None:
+        url = self.cds_base_url
+        if url is not None and (not url.startswith(("https://", "http://")) or "?" in url or "#" in url
+                                or url.rstrip("/").endswith("/cds-services")):
+            raise SettingsError(f"LIVERMET_CDS_BASE_URL={url!r}: expected the public base URL of livermet, "
+                                "e.g. https://livermet.hospital.example (without /cds-services, query or fragment)")
+        if self.cds_trusted_issuers is None:
+            return
+        from livermet.web.cds_auth import TrustConfigError, load_trusted_issuers
+
+        try:
+            load_trusted_issuers(self.cds_trusted_issuers)
+        except TrustConfigError as exc:
+            raise SettingsError(str(exc)) from None
+        if self.production and url is None:
+            raise SettingsError("LIVERMET_CDS_BASE_URL is missing while LIVERMET_CDS_TRUSTED_ISSUERS is set in "
+                                "production: set it to the URL the EHR calls (e.g. https://livermet.hospital.example); "
+                                "a JWT's aud is checked against it, never against the request's Host header")
 
     @property
     def db_url(self) -> str:
