@@ -330,6 +330,9 @@ def test_bad_trusted_issuers_files_fail_at_start_naming_the_field(tmp_path, keys
     _settings_error(tmp_path, {"issuers": [], "max_lifetime_seconds": 0}, "max_lifetime_seconds=0")
     _settings_error(tmp_path, {"issuers": [{"iss": EHR, "jwks": {"keys": [{**rsa_jwk, "n": "AAAA"}]}}]},
                     "kid 'k1'", "not a usable RSA public key")
+    small = public_jwk(rsa.generate_private_key(public_exponent=65537, key_size=1024), "small")
+    _settings_error(tmp_path, {"issuers": [{"iss": EHR, "jwks": {"keys": [small]}}]},
+                    "RSA key of 1024 bits", "at least 2048")
     # production: the public base URL must be set (the aud is never taken from the Host header)
     _settings_error(tmp_path, {"issuers": [{"iss": EHR, "jwks": {"keys": [rsa_jwk]}}]},
                     "LIVERMET_CDS_BASE_URL is missing", production=True, secret_key="x" * 40)
@@ -348,3 +351,15 @@ def test_settings_read_the_environment(tmp_path, keys, monkeypatch):
     monkeypatch.setenv("LIVERMET_CDS_BASE_URL", f"{BASE}/cds-services")
     with pytest.raises(SettingsError, match="without /cds-services"):
         Settings.from_env(data_dir=tmp_path / "d")
+
+
+def test_a_file_broken_after_the_start_gives_503_not_500(tmp_path, keys, demo_case):
+    issuers = tmp_path / "issuers.json"
+    write_issuers(issuers, keys)
+    app = make_app(tmp_path / "data", cds_trusted_issuers=issuers, cds_base_url=BASE)
+    try:
+        issuers.write_text("{half written")
+        r = call(Client(app), sign(keys["rsa"], "RS384", KIDS["rsa"]), demo_case["id"])
+        assert r.status_code == 503 and "trusted-issuers file is not valid" in r.json()["detail"]
+    finally:
+        app.state.engine.dispose()

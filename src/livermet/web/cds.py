@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from livermet.web import library
 from livermet.web.cds_auth import (EMPTY_TRUST, ENV_TRUSTED_ISSUERS, CdsAuthError, ReplayStore,
-                                   TrustStore, looks_like_jwt, verify_cds_jwt)
+                                   TrustConfigError, TrustStore, looks_like_jwt, verify_cds_jwt)
 from livermet.web.deps import Principal, get_db, require
 from livermet.web.models import CaseRow
 
@@ -66,7 +66,12 @@ def cds_caller(perm: str = "read"):
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not (token and looks_like_jwt(token)):
             return await livermet_credentials(request, db)
-        trust, replay = _trust(request.app)
+        try:
+            trust, replay = _trust(request.app)
+        except TrustConfigError as exc:  # the file changed since the start and is now wrong
+            log.error("CDS Hooks trusted issuers unusable: %s", exc)
+            raise HTTPException(503, "CDS Hooks JWTs cannot be checked: the trusted-issuers file is not valid "
+                                     "(an administrator finds why in the server log).") from None
         if not trust.issuers:
             raise _refuse(f"this livermet trusts no CDS client yet: an administrator lists the EHR and its "
                           f"public keys in the file named by {ENV_TRUSTED_ISSUERS} (docs/cds-hooks.md)")

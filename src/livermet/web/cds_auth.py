@@ -57,6 +57,7 @@ DEFAULT_CLOCK_SKEW_S = 60  # tolerated clock difference between the EHR and live
 MAX_CLOCK_SKEW_S = 300
 DEFAULT_MAX_LIFETIME_S = 3600  # best practices: JWTs live "no more than an hour"
 MAX_MAX_LIFETIME_S = 86400
+MIN_RSA_BITS = 2048  # rfc7518 3.3: "A key of size 2048 bits or larger MUST be used" with RS*
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")  # CDS Hooks: all REQUIRED
 ROLES = ("admin", "clinician", "coordinator", "viewer")  # livermet.web.settings.ROLES
 DEFAULT_ROLE = "viewer"  # the CDS endpoints need only the "read" permission
@@ -282,6 +283,9 @@ def _jwk_set(jwks: Any, where: str, issuer_algorithms: tuple[str, ...]) -> dict[
             public_key = jwt.PyJWK(jwk, algorithms[0]).key
         except (jwt.exceptions.PyJWTError, ValueError, TypeError) as exc:  # InvalidKeyError, PyJWKError
             raise TrustConfigError(f"{at} (kid {kid!r}): not a usable {kty} public key ({exc})") from None
+        if kty == "RSA" and public_key.key_size < MIN_RSA_BITS:
+            raise TrustConfigError(f"{at} (kid {kid!r}): an RSA key of {public_key.key_size} bits; expected at "
+                                   f"least {MIN_RSA_BITS} (rfc7518 section 3.3)")
         keys[kid] = TrustedKey(kid=kid, kty=kty, algorithms=algorithms, public_key=public_key)
     return keys
 
