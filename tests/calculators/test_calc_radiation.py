@@ -18,23 +18,25 @@ def test_bed_hand():
 
 
 @pytest.mark.parametrize("d, n, bed10, meets", [
-    (10, 5, 100.0, False),  # 50 x 2 = 100 Gy10: HyTEC's "<= 100 Gy10" group
-    (10.1, 5, 101.51, True),  # 50.5 x 2.01 = 101.505 Gy10 (> 100)
+    (10, 5, 100.0, True),  # 50 x 2 = 100 Gy10: calculators.md's ">= 100" is met
+    (9.9, 5, 98.51, False),  # 49.5 x 1.99 = 98.505 Gy10
+    (10.1, 5, 101.51, True),  # 50.5 x 2.01 = 101.505 Gy10
     (12, 4, 105.6, True),  # 48 x 2.2 = 105.6 Gy10
     (8, 5, 72.0, False),  # 40 x 1.8 = 72 Gy10
 ])
 def test_bed10_target(d, n, bed10, meets):
-    """Ohri (HyTEC): liver metastases did better with BED "exceeding 100 Gy10" than with
-    "BEDs of <=100 Gy10", so exactly 100 Gy10 does not meet the target (calculators.md's
-    ">= 100", marked check, is shown in the note)."""
+    """calculators.md (the calculators' named definition): BED10 >= 100 Gy. Ohri (HyTEC), who
+    grouped lesions as "exceeding 100 Gy10" vs "<=100 Gy10", is shown beside it: at exactly
+    100 Gy10 the note says that their grouping puts the plan in the lower group."""
     r = bed(dose_per_fraction_gy=d, fractions=n)
     assert r.value == pytest.approx(bed10)
     assert r.details["meets_bed10_target"] is meets
     texts = [s.citation for s in r.sources]
+    assert any("calculators.md" in t and ">= 100" in t for t in texts)
     assert any("Ohri" in t and "HyTEC" in t for t in texts)
     assert any("Schefter" in t and "700 mL" in t for t in texts)
     assert not any(s.check for s in r.sources)
-    assert any(">= 100 Gy" in n for n in r.notes)
+    assert any(">= 100 Gy10 local-control target (calculators.md)" in n and "lower group" in n for n in r.notes)
 
 
 def test_bed_normal_liver_constraint_note():
