@@ -84,6 +84,7 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
     app.state.jobs = JobQueue(Session, app.state, HANDLERS)
     app.state.assessments = library.AssessmentCache()
     app.state.case_problems = library.ProblemsCache()
+    app.state.case_reads = library.VersionCache()  # GET /api/cases/{pk} answers, serialised once per version
     app.state.job_pool = None
     if settings.job_processes > 0:
         import multiprocessing

@@ -13,6 +13,7 @@ import importlib
 import inspect
 from typing import Any, Callable
 
+import livermet
 from livermet.plain import to_plain  # re-exported: routes call library.to_plain
 
 
@@ -119,26 +120,78 @@ def assess_with_json(data: dict) -> tuple[dict, bytes]:
     return result, body
 
 
-class AssessmentCache:
-    """Assessments by (case number, version): a stored case version never changes, so its
-    assessment can be reused until the case is edited (the library is deterministic)."""
+_KNOWLEDGE: list = []  # the knowledge base module, once fully imported
 
-    def __init__(self, size: int = 512):
+
+def library_stamp() -> tuple:
+    """What a case's assessment and validation depend on besides the case document: the
+    livermet release (calculators, rules and validation code) and the decision knowledge
+    base's version. Part of every per-version cache key, so a result computed by other code
+    or from other knowledge is never served. Read at each lookup (two attribute reads)."""
+    if not _KNOWLEDGE:
+        try:  # import_module waits while another thread is still importing it
+            _KNOWLEDGE.append(importlib.import_module("livermet.decision.knowledge"))
+        except ModuleNotFoundError:
+            return (livermet.__version__, None)
+    return (livermet.__version__, getattr(_KNOWLEDGE[0], "KNOWLEDGE_VERSION", None))
+
+
+class VersionCache:
+    """Values computed from one stored version of a case, by (case number, version, library
+    stamp). A stored version never changes (every write goes through ``services.update_case``,
+    which increments it), and the stamp changes with the code or the knowledge base, so an
+    entry can never be stale; an edit makes a new key and the old entry ages out (LRU).
+    Thread-safe; per process (each server process keeps its own)."""
+
+    def __init__(self, size: int = 1024):
         import threading
         from collections import OrderedDict
 
         self._d: OrderedDict = OrderedDict()
-        self._pending: dict = {}
         self._lock = threading.Lock()
         self._size = size
+
+    @staticmethod
+    def key(pk: int, version: int) -> tuple:
+        return (pk, version, library_stamp())
+
+    def peek(self, pk: int, version: int):
+        """The cached value, or None."""
+        key = self.key(pk, version)
+        with self._lock:
+            value = self._d.get(key)
+            if value is not None:
+                self._d.move_to_end(key)
+        return value
+
+    def put(self, pk: int, version: int, value) -> None:
+        self._store(self.key(pk, version), value)
+
+    def _store(self, key: tuple, value) -> None:
+        with self._lock:
+            self._d[key] = value
+            while len(self._d) > self._size:
+                self._d.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+class AssessmentCache(VersionCache):
+    """Assessments (plain data and JSON bytes) by case version and library stamp: a stored
+    case version never changes, so its assessment is reused until the case is edited (the
+    library is deterministic). Concurrent readers of a new version share one computation."""
+
+    def __init__(self, size: int = 512):
+        super().__init__(size)
+        self._pending: dict = {}
 
     def get(self, pk: int, version: int, data: dict) -> dict:
         return self._entry(pk, version, data)[0]
 
     def peek_json(self, pk: int, version: int) -> bytes | None:
         """The cached JSON, or None (then ``get_json`` computes it: do that off the event loop)."""
-        with self._lock:
-            entry = self._d.get((pk, version))
+        entry = self.peek(pk, version)
         return entry[1] if entry is not None else None
 
     def get_json(self, pk: int, version: int, data: dict) -> bytes:
@@ -148,11 +201,12 @@ class AssessmentCache:
     def _entry(self, pk: int, version: int, data: dict) -> tuple[dict, bytes]:
         import threading
 
-        key = (pk, version)
+        key = self.key(pk, version)
         with self._lock:
-            if key in self._d:
+            entry = self._d.get(key)
+            if entry is not None:
                 self._d.move_to_end(key)
-                return self._d[key]
+                return entry
             # single flight: concurrent requests for the same version wait for one computation
             pending = self._pending.get(key)
             owner = pending is None
@@ -161,15 +215,13 @@ class AssessmentCache:
         if not owner:
             pending.wait(60)
             with self._lock:
-                if key in self._d:
-                    return self._d[key]
+                entry = self._d.get(key)
+            if entry is not None:
+                return entry
             # the computation failed: compute here (its exception reaches this caller too)
         try:
             entry = assess_with_json(data)
-            with self._lock:
-                self._d[key] = entry
-                while len(self._d) > self._size:
-                    self._d.popitem(last=False)
+            self._store(key, entry)
         finally:
             if owner:
                 with self._lock:
@@ -186,36 +238,16 @@ class AssessmentCache:
             pass
 
 
-class ProblemsCache:
-    """The library's validation problems by (case number, version): reading a case shows
-    them, and a stored version never changes (so they are computed once per edit)."""
-
-    def __init__(self, size: int = 1024):
-        import threading
-        from collections import OrderedDict
-
-        self._d: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
+class ProblemsCache(VersionCache):
+    """The library's validation problems by case version and library stamp: reading a case
+    shows them, and a stored version never changes (so they are computed once per edit)."""
 
     def get(self, pk: int, version: int, data: dict) -> list[dict]:
-        key = (pk, version)
-        with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                return self._d[key]
-        problems = validate_case(data)
-        with self._lock:
-            self._d[key] = problems
-            while len(self._d) > self._size:
-                self._d.popitem(last=False)
+        problems = self.peek(pk, version)
+        if problems is None:
+            problems = validate_case(data)
+            self.put(pk, version, problems)
         return problems
-
-    def put(self, pk: int, version: int, problems: list[dict]) -> None:
-        with self._lock:
-            self._d[(pk, version)] = problems
-            while len(self._d) > self._size:
-                self._d.popitem(last=False)
 
 
 def missing_team_members(attendees: list[dict], case_data: dict | None = None) -> dict | None:

@@ -118,6 +118,17 @@ def read_case(db: Session, pk: int):
     return row
 
 
+_CASE_VERSION = select(CaseRow.version).where(CaseRow.id == bindparam("pk"))
+
+
+def case_version(db: Session, pk: int) -> int:
+    """The stored version of a case (one small query; the per-version caches are keyed on it)."""
+    version = db.connection().execute(_CASE_VERSION, {"pk": pk}).scalar()
+    if version is None:
+        raise NotFound(f"No case with number {pk}.")
+    return version
+
+
 def find_case_by_id(db: Session, case_id: str) -> CaseRow | None:
     return db.scalar(select(CaseRow).where(CaseRow.case_id == case_id))
 

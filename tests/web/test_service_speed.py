@@ -1,0 +1,148 @@
+"""The per-version caches that make reads cheap (bench/service.py) never serve a stale
+answer: every key holds the case's stored version and the library stamp (livermet release
+and knowledge base version), an edit by any path makes the next read show it, and a cached
+answer is the same as one computed afresh by the library."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from web_support import Client, make_app
+
+
+@pytest.fixture
+def app_and_case(tmp_path, demo_case, db_url):
+    app = make_app(tmp_path / "d", db_url)
+    a = Client(app, "admin")
+    r = a.post("/api/cases", json={"data": demo_case})
+    assert r.status_code == 201, r.text
+    yield app, a, r.json()["pk"]
+    app.state.engine.dispose()
+
+
+def _library_assessment(data: dict) -> dict:
+    """The assessment straight from the library (no web layer, no cache), as JSON data."""
+    from livermet.assess import assess_case
+    from livermet.case.model import Case
+
+    return json.loads(json.dumps(assess_case(Case.model_validate(data), imaging=False).to_dict()))
+
+
+def test_case_read_follows_every_edit(app_and_case):
+    """The cached case read shows each new version: a data edit, a status change, an archive
+    (all through the API) and a write that bypasses the API (the volumetry job's path)."""
+    from livermet.web import services
+
+    app, a, pk = app_and_case
+    first = a.get(f"/api/cases/{pk}").json()
+    assert a.get(f"/api/cases/{pk}").json() == first  # served from the cache: the same answer
+
+    data = first["data"]
+    data["labs"]["cea"] = 123.4
+    put = a.put(f"/api/cases/{pk}", json={"version": first["version"], "data": data})
+    assert put.status_code == 200, put.text
+    after_edit = a.get(f"/api/cases/{pk}").json()
+    assert after_edit["version"] == first["version"] + 1
+    assert after_edit["data"]["labs"]["cea"] == 123.4
+    assert after_edit == put.json()
+
+    r = a.put(f"/api/cases/{pk}", json={"version": after_edit["version"], "status": "ready"})
+    assert r.status_code == 200, r.text
+    after_status = a.get(f"/api/cases/{pk}").json()
+    assert (after_status["status"], after_status["version"]) == ("ready", after_edit["version"] + 1)
+    assert after_status["problems"] == after_edit["problems"]  # same document, same problems
+
+    r = a.post(f"/api/cases/{pk}/archive", json={"version": after_status["version"]})
+    assert r.status_code == 200, r.text
+    archived = a.get(f"/api/cases/{pk}").json()
+    assert archived["archived"] is True and archived["version"] == after_status["version"] + 1
+
+    with app.state.sessionmaker() as db:  # as the volumetry job writes its results
+        row = services.get_case(db, pk)
+        new = json.loads(json.dumps(row.data))
+        new["labs"]["cea"] = 7.5
+        services.update_case(db, services.Actor(None, "job", "system"), pk, row.version, data=new,
+                             action="volumetry")
+    job_written = a.get(f"/api/cases/{pk}").json()
+    assert job_written["version"] == archived["version"] + 1
+    assert job_written["data"]["labs"]["cea"] == 7.5
+
+
+def test_case_read_problems_are_the_libraries(app_and_case):
+    """A cached read carries the problems the library finds in that version's document."""
+    from livermet.web import library
+
+    app, a, pk = app_and_case
+    got = a.get(f"/api/cases/{pk}").json()
+    again = a.get(f"/api/cases/{pk}").json()
+    assert again["problems"] == got["problems"] == json.loads(json.dumps(library.validate_case(got["data"])))
+
+
+def test_assessment_follows_edits_and_equals_the_library(app_and_case):
+    """After an edit, the assessment is the library's for the new document; before it, for
+    the old one (the cache is keyed on the version, not on the case number)."""
+    app, a, pk = app_and_case
+    case = a.get(f"/api/cases/{pk}").json()
+    before = a.get(f"/api/cases/{pk}/assessment").json()
+    assert before == _library_assessment(case["data"])
+    data = case["data"]
+    data["labs"]["bilirubin"] = 3.5  # jaundice (mg/dL): Child-Pugh and ALBI change
+    assert a.put(f"/api/cases/{pk}", json={"version": case["version"], "data": data}).status_code == 200
+    after = a.get(f"/api/cases/{pk}/assessment").json()
+    assert after == _library_assessment(data)
+    assert after["scores"] != before["scores"]
+
+
+def test_assessment_cache_keyed_on_knowledge_version(app_and_case, monkeypatch):
+    """A new knowledge base version (a changed rule or threshold) is never answered from an
+    assessment computed under the old one, even for an unchanged case version."""
+    import livermet.decision
+    import livermet.decision.knowledge
+    from livermet.web import library
+
+    app, a, pk = app_and_case
+    calls = []
+    real = library.assess_with_json
+
+    def counting(data):
+        calls.append(1)
+        return real(data)
+
+    monkeypatch.setattr(library, "assess_with_json", counting)
+    old = a.get(f"/api/cases/{pk}/assessment").json()
+    assert a.get(f"/api/cases/{pk}/assessment").json() == old and len(calls) == 1  # cached
+    assert old["knowledge_version"] == livermet.decision.knowledge.KNOWLEDGE_VERSION
+
+    monkeypatch.setattr(livermet.decision.knowledge, "KNOWLEDGE_VERSION", "9.9.9-test")
+    monkeypatch.setattr(livermet.decision, "KNOWLEDGE_VERSION", "9.9.9-test")
+    new = a.get(f"/api/cases/{pk}/assessment").json()
+    assert len(calls) == 2 and new["knowledge_version"] == "9.9.9-test"
+
+
+def test_cache_keyed_on_livermet_release(monkeypatch):
+    """Another livermet release (calculator or validation code) misses every entry."""
+    import livermet
+    from livermet.web import library
+
+    cache = library.VersionCache()
+    cache.put(1, 3, b"old")
+    assert cache.peek(1, 3) == b"old" and cache.peek(1, 4) is None and cache.peek(2, 3) is None
+    monkeypatch.setattr(livermet, "__version__", livermet.__version__ + ".post-test")
+    assert cache.peek(1, 3) is None
+
+
+def test_version_cache_is_bounded():
+    from livermet.web import library
+
+    cache = library.VersionCache(size=3)
+    for v in range(1, 6):
+        cache.put(1, v, v)
+    assert len(cache) == 3 and cache.peek(1, 2) is None and cache.peek(1, 5) == 5
+
+
+def test_unknown_case_is_404_for_read_and_assessment(app_and_case):
+    app, a, pk = app_and_case
+    for url in (f"/api/cases/{pk + 999}", f"/api/cases/{pk + 999}/assessment"):
+        r = a.get(url)
+        assert r.status_code == 404 and f"No case with number {pk + 999}" in r.json()["detail"]
