@@ -146,3 +146,32 @@ def test_unknown_case_is_404_for_read_and_assessment(app_and_case):
     for url in (f"/api/cases/{pk + 999}", f"/api/cases/{pk + 999}/assessment"):
         r = a.get(url)
         assert r.status_code == 404 and f"No case with number {pk + 999}" in r.json()["detail"]
+
+
+def test_update_case_answer_is_what_is_stored(app_and_case):
+    """update_case (plain SQL now) returns exactly the stored row, audits before and after,
+    and a CaseRow that the caller loaded earlier in the same session is not left stale."""
+    from sqlalchemy import select
+
+    from livermet.web import services
+    from livermet.web.models import AuditEntry, CaseRow
+
+    app, a, pk = app_and_case
+    with app.state.sessionmaker() as db:
+        held = db.get(CaseRow, pk)
+        old_version, old_cea = held.version, held.data["labs"]["cea"]
+        data = json.loads(json.dumps(held.data))
+        data["labs"]["cea"] = old_cea + 1
+        row, problems = services.update_case(db, services.Actor(1, "admin", "admin"), pk, old_version,
+                                             data=data, status="ready")
+        assert db.get(CaseRow, pk).version == old_version + 1  # the held object was refreshed
+    with app.state.sessionmaker() as db:
+        fresh = db.get(CaseRow, pk)
+        for col in CaseRow.__table__.columns:
+            assert getattr(row, col.key) == getattr(fresh, col.key), col.key
+        entry = db.scalars(select(AuditEntry).where(AuditEntry.entity == "case", AuditEntry.entity_id == str(pk))
+                           .order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.username) == ("update", "admin")
+    assert entry.before["version"] == old_version and entry.before["data"]["labs"]["cea"] == old_cea
+    assert entry.after == services.case_state(fresh)
+    assert fresh.status == "ready" and fresh.data["labs"]["cea"] == old_cea + 1

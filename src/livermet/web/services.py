@@ -3,10 +3,10 @@ concurrency, the append-only audit log, users. No clinical logic here."""
 
 from __future__ import annotations
 
-import copy
+import json
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,9 +45,15 @@ class Actor:
     role: str
 
 
+_AUDIT_INSERT = AuditEntry.__table__.insert()
+
+
 def audit(db: Session, actor: Actor, action: str, entity: str, entity_id, before=None, after=None) -> None:
-    db.add(AuditEntry(at=utcnow(), user_id=actor.user_id, username=actor.username, action=action,
-                      entity=entity, entity_id=str(entity_id), before=before, after=after))
+    """Append an audit row in the caller's transaction (committed with its change). A plain
+    INSERT: the table is append-only (database triggers refuse UPDATE and DELETE)."""
+    db.execute(_AUDIT_INSERT, {"at": utcnow(), "user_id": actor.user_id, "username": actor.username,
+                               "action": action, "entity": entity, "entity_id": str(entity_id),
+                               "before": before, "after": after})
 
 
 def _search_text(data: dict) -> str:
@@ -155,43 +161,66 @@ def create_case(db: Session, actor: Actor, data: dict, *, status: str = "new",
     return row, problems
 
 
+class StoredCase:
+    """A case as stored: the columns of ``CaseRow`` as attributes, without ORM bookkeeping
+    (what ``update_case`` returns; ``case_summary`` and ``case_state`` read it like a row)."""
+
+    __slots__ = tuple(c.key for c in CaseRow.__table__.columns)
+
+    def __init__(self, values: dict):
+        for name in self.__slots__:
+            setattr(self, name, values[name])
+
+
+_CASES = CaseRow.__table__
+# The SET clause comes from each call's parameter names (compiled once per set of columns).
+_CASE_UPDATE = _CASES.update().where(_CASES.c.id == bindparam("b_pk"), _CASES.c.version == bindparam("b_version"))
+
+
 def update_case(db: Session, actor: Actor, pk: int, version: int, *, data: dict | None = None,
                 status: str | None = None, archived: bool | None = None,
-                action: str = "update") -> tuple[CaseRow, list[dict]]:
-    """Change a case only if nobody changed it since ``version`` (else ``Conflict``, 409)."""
-    row = get_case(db, pk)
-    before = copy.deepcopy(case_state(row))
+                action: str = "update") -> tuple[StoredCase, list[dict]]:
+    """Change a case only if nobody changed it since ``version`` (else ``Conflict``, 409).
+
+    One guarded UPDATE (``WHERE id = pk AND version = version``) and one audit row, in one
+    transaction; the row is read and written as plain SQL (this runs on every edit)."""
+    current = read_case(db, pk)
     try:
         version = int(version)
     except (TypeError, ValueError):
         raise Invalid(f"version={version!r}: expected the integer version you loaded") from None
-    if row.version != version:
-        raise Conflict(_stale_message(row, version), current_version=row.version)
-    values: dict = {"version": row.version + 1, "updated_at": utcnow(), "updated_by": actor.user_id}
+    if current.version != version:
+        raise Conflict(_stale_message(current, version), current_version=current.version)
+    before = case_state(current)  # a fresh read: nothing else holds these objects
+    values: dict = {"version": current.version + 1, "updated_at": utcnow(), "updated_by": actor.user_id}
     problems: list[dict] = []
     if data is not None:
         problems = check_case(data)
-        if data["id"] != row.case_id:
+        if data["id"] != current.case_id:
             other = find_case_by_id(db, data["id"])
-            if other is not None and other.id != row.id:
+            if other is not None and other.id != current.id:
                 raise Conflict(f"Another case already has id {data['id']!r}.")
-        values.update(data=data, case_id=data["id"], meeting_date=data.get("meeting_date"),
-                      search_text=_search_text(data))
+        # what the database will hold (and a read will return): the document through JSON
+        stored = json.loads(json.dumps(data))
+        values.update(data=stored, case_id=stored["id"], meeting_date=stored.get("meeting_date"),
+                      search_text=_search_text(stored))
     if status is not None:
         if status not in STATUSES:
             raise Invalid(f"status={status!r}: expected one of {', '.join(STATUSES)}")
         values["status"] = status
     if archived is not None:
         values["archived"] = bool(archived)
-    res = db.execute(update(CaseRow).where(CaseRow.id == pk, CaseRow.version == version).values(**values))
+    res = db.execute(_CASE_UPDATE, dict(values, b_pk=pk, b_version=version))
     if res.rowcount != 1:  # someone else won the race between our read and this write
         db.rollback()
-        row = get_case(db, pk)
-        raise Conflict(_stale_message(row, version), current_version=row.version)
-    db.flush()
-    db.refresh(row)
+        current = read_case(db, pk)
+        raise Conflict(_stale_message(current, version), current_version=current.version)
+    row = StoredCase({**current._mapping, **values})
     audit(db, actor, action, "case", pk, before, case_state(row))
     db.commit()
+    held = db.identity_map.get(db.identity_key(CaseRow, pk))
+    if held is not None:  # a CaseRow the caller loaded earlier in this session is now out of date
+        db.expire(held)
     return row, problems
 
 
