@@ -175,3 +175,39 @@ def test_update_case_answer_is_what_is_stored(app_and_case):
     assert entry.before["version"] == old_version and entry.before["data"]["labs"]["cea"] == old_cea
     assert entry.after == services.case_state(fresh)
     assert fresh.status == "ready" and fresh.data["labs"]["cea"] == old_cea + 1
+
+
+@pytest.mark.parametrize("filters", [{}, {"meeting_date": "2026-12-03"}, {"status": "ready"}, {"q": "müller"},
+                                     {"q": "CASE-B"}, {"archived": True}, {"q": "o'br", "status": "new"}])
+def test_worklist_summaries_match_the_documents(tmp_path, demo_case, db_url, filters):
+    """The worklist reads the patient's name and the primary site out of the stored document
+    in SQL; it must list the same cases, in the same order, with the same values as
+    ``case_summary`` of the ORM rows (unicode, quotes, a missing site or patient)."""
+    from livermet.web import services
+
+    app = make_app(tmp_path / "d", db_url)
+    a = Client(app, "admin")
+    names = ["Anna Müller", "Seán O'Brien", None, 'Ødegård, "Kari" \\ Ås', "Zoë"]
+    for i, name in enumerate(names):
+        d = json.loads(json.dumps(demo_case))
+        d["id"] = f"case-{'ab'[i % 2]}-{i}"
+        d["meeting_date"] = ["2026-12-03", "2026-12-01", "2026-12-03", None, "2026-11-30"][i]
+        if name is None:
+            d["patient"] = {k: v for k, v in d["patient"].items() if k != "name"}
+        else:
+            d["patient"]["name"] = name
+        if i == 4:
+            d["primary"] = {k: v for k, v in d["primary"].items() if k != "site"}
+        d = {k: v for k, v in d.items() if v is not None}
+        r = a.post("/api/cases", json={"data": d, "status": "ready" if i % 2 else "new"})
+        assert r.status_code == 201, r.text
+        if i == 2:
+            a.post(f"/api/cases/{r.json()['pk']}/archive", json={"version": 1})
+    with app.state.sessionmaker() as db:
+        expected = [services.case_summary(r) for r in services.list_cases(db, **filters)]
+        got = services.list_case_summaries(db, **filters)
+    assert got == expected and (expected or filters.get("q") == "o'br")
+    api = a.get("/api/cases", params={k: str(v).lower() if isinstance(v, bool) else v
+                                      for k, v in filters.items()}).json()["cases"]
+    assert api == expected
+    app.state.engine.dispose()

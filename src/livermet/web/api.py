@@ -141,8 +141,8 @@ def api_new_token(body: TokenBody, p: Principal = Depends(require("read")), db: 
 async def api_list_cases(q: Optional[str] = None, status: Optional[str] = None,
                    meeting_date: Optional[str] = None, archived: bool = False,
                    p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
-    rows = services.list_cases(db, q=q, status=status, meeting_date=meeting_date, archived=archived)
-    return JSONResponse({"cases": [services.case_summary(r) for r in rows]})
+    return _json(json_bytes({"cases": services.list_case_summaries(db, q=q, status=status, meeting_date=meeting_date,
+                                                                   archived=archived)}))
 
 
 @router.post("/cases", tags=["cases"], status_code=201)

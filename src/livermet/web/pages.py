@@ -115,11 +115,11 @@ async def account_password(request: Request, p: Principal = Depends(require("rea
 def worklist(request: Request, q: Optional[str] = None, status: Optional[str] = None,
              meeting_date: Optional[str] = None, archived: bool = False,
              p: Principal = Depends(require("read")), db: Session = Depends(get_db)):
-    rows = services.list_cases(db, q=q, status=status or None, meeting_date=meeting_date or None,
-                               archived=archived)
+    summaries = services.list_case_summaries(db, q=q, status=status or None, meeting_date=meeting_date or None,
+                                             archived=archived)
     groups: dict[str, list] = {}
-    for r in rows:
-        groups.setdefault(r.meeting_date or "no meeting date", []).append(services.case_summary(r))
+    for s in summaries:
+        groups.setdefault(s["meeting_date"] or "no meeting date", []).append(s)
     return render(request, "worklist.html", p, groups=groups, q=q or "", status=status or "",
                   meeting_date=meeting_date or "", archived=archived, statuses=services.STATUSES)
 

@@ -105,6 +105,44 @@ def list_cases(db: Session, *, q: str | None = None, status: str | None = None,
     return list(db.scalars(stmt))
 
 
+_SUMMARY_COLUMNS = (CaseRow.id, CaseRow.case_id, CaseRow.meeting_date, CaseRow.status, CaseRow.archived,
+                    CaseRow.version, CaseRow.updated_at,
+                    CaseRow.data["patient"]["name"].as_string().label("patient_name"),
+                    CaseRow.data["primary"]["site"].as_string().label("site"))
+_SUMMARY_STMTS: dict = {}
+
+
+def _summary_stmt(q: bool, status: bool, meeting_date: bool):
+    """The worklist query for one combination of filters, built once (values are bound)."""
+    key = (q, status, meeting_date)
+    stmt = _SUMMARY_STMTS.get(key)
+    if stmt is None:
+        stmt = select(*_SUMMARY_COLUMNS).where(CaseRow.archived == bindparam("archived"))
+        if status:
+            stmt = stmt.where(CaseRow.status == bindparam("status"))
+        if meeting_date:
+            stmt = stmt.where(CaseRow.meeting_date == bindparam("meeting_date"))
+        if q:
+            stmt = stmt.where(or_(CaseRow.search_text.like(bindparam("like")),
+                                  func.lower(CaseRow.case_id).like(bindparam("like"))))
+        stmt = _SUMMARY_STMTS[key] = (stmt.order_by(CaseRow.meeting_date.is_(None), CaseRow.meeting_date,
+                                                    CaseRow.case_id).limit(bindparam("limit")))
+    return stmt
+
+
+def list_case_summaries(db: Session, *, q: str | None = None, status: str | None = None,
+                        meeting_date: str | None = None, archived: bool = False, limit: int = 500) -> list[dict]:
+    """``case_summary`` of each case ``list_cases`` finds (same filters, same order), read as
+    plain columns: the patient's name and the primary site come out of the stored document
+    in SQL, so the documents themselves are not loaded (the worklist runs often)."""
+    params = {"archived": bool(archived), "status": status, "meeting_date": meeting_date, "limit": limit,
+              "like": f"%{q.lower().strip()}%" if q else None}
+    rows = db.connection().execute(_summary_stmt(bool(q), bool(status), bool(meeting_date)), params)
+    return [{"pk": r.id, "case_id": r.case_id, "meeting_date": r.meeting_date, "status": r.status,
+             "archived": r.archived, "version": r.version, "patient_name": r.patient_name, "site": r.site,
+             "updated_at": r.updated_at.isoformat(timespec="seconds") + "Z"} for r in rows]
+
+
 def get_case(db: Session, pk: int) -> CaseRow:
     row = db.get(CaseRow, pk)
     if row is None:
