@@ -211,3 +211,16 @@ def test_worklist_summaries_match_the_documents(tmp_path, demo_case, db_url, fil
                                       for k, v in filters.items()}).json()["cases"]
     assert api == expected
     app.state.engine.dispose()
+
+
+def test_editor_sections_built_once_and_equal_to_a_fresh_build():
+    """The case editor's form is derived from the case model once; the shared copy is the
+    same as a fresh derivation (every field of the model, in order)."""
+    from livermet.case.model import Case
+    from livermet.web import forms
+
+    assert forms.build_sections() is forms.build_sections()
+    fresh = forms._build_sections(Case)
+    assert forms.build_sections() == fresh
+    paths = [f.path for s in fresh for f in s.fields]
+    assert "labs.bilirubin" in paths and "patient.name" in paths and len(paths) == len(set(paths))

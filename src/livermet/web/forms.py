@@ -79,9 +79,22 @@ def _label(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_SECTIONS: dict = {}
+
+
 def build_sections(model=None) -> list[Section]:
+    """The editor's sections and fields for ``model`` (default: the case model). Derived
+    from the model's classes, which do not change while the server runs: built once per
+    model and shared, so callers must not change them (none does: they are read only)."""
     if model is None:
         from livermet.case.model import Case as model
+    sections = _SECTIONS.get(model)
+    if sections is None:
+        sections = _SECTIONS[model] = _build_sections(model)
+    return sections
+
+
+def _build_sections(model) -> list[Section]:
     sections: list[Section] = [Section("case", "Case")]
     for name, info in model.model_fields.items():
         if name in SKIP_TOP:
