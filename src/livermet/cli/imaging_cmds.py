@@ -24,6 +24,9 @@ Examples:
   livermet volumetry ct.nii.gz --mask liver=liver.nii.gz \\
     --mask tumour=t1.nii.gz --landmarks landmarks.json \\
     --resection lesions --resect-lesions L1 --height-cm 175 --weight-kg 80
+
+Environment: LIVERMET_THREADS sets the worker threads for the large passes (default: the
+machine's cores, at most 4; 1 turns them off). Results do not depend on it.
 """
 
 
