@@ -224,3 +224,83 @@ def test_editor_sections_built_once_and_equal_to_a_fresh_build():
     assert forms.build_sections() == fresh
     paths = [f.path for s in fresh for f in s.fields]
     assert "labs.bilirubin" in paths and "patient.name" in paths and len(paths) == len(set(paths))
+
+
+def test_assessment_process_gives_the_libraries_answer(tmp_path, demo_case):
+    """With a job process (as ``livermet serve`` runs), assessments are computed in a process
+    of their own: the API's bytes and the pages' data are those computed in the server's own
+    process, and an edit gets the new version's assessment."""
+    from fastapi.testclient import TestClient
+    from web_support import PASSWORD
+
+    from livermet.web import library
+
+    app = make_app(tmp_path / "d", job_processes=1)
+    assert isinstance(app.state.assessments.process, library.AssessmentProcess)
+    with TestClient(app) as http:  # the context runs the lifespan, which starts the process
+        h = {"X-CSRF-Token": http.post("/api/login", json={"username": "admin", "password": PASSWORD})
+             .json()["csrf_token"]}
+        pk = http.post("/api/cases", json={"data": demo_case}, headers=h).json()["pk"]
+        case = http.get(f"/api/cases/{pk}").json()
+        got = http.get(f"/api/cases/{pk}/assessment")
+        assert got.status_code == 200 and got.content == library.assess_with_json(case["data"])[1]
+        assert isinstance(app.state.assessments.peek(pk, case["version"]), library._Computed)  # from the process
+        assert app.state.assessments.get(pk, case["version"], case["data"]) == library.assess(case["data"])
+        data = case["data"]
+        data["labs"]["bilirubin"] = 3.5
+        assert http.put(f"/api/cases/{pk}", json={"version": case["version"], "data": data},
+                        headers=h).status_code == 200
+        after = http.get(f"/api/cases/{pk}/assessment").json()
+        assert after == _library_assessment(data) and after != got.json()
+    app.state.engine.dispose()
+
+
+def test_assessment_process_failure_falls_back_with_the_libraries_error(monkeypatch):
+    """A failing or dead assessment process never loses an assessment: it is computed in the
+    server's process, and a library error reaches the caller with its own type."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from livermet.web import library
+
+    class Dead(library.AssessmentProcess):
+        def compute(self, data):
+            raise BrokenProcessPool("gone")
+
+    calls = []
+    monkeypatch.setattr(library, "assess_with_json", lambda data: calls.append(data) or ({"ok": 1}, b'{"ok": 1}'))
+    cache = library.AssessmentCache(process=Dead())
+    assert cache.get_json(1, 1, {"id": "x"}) == b'{"ok": 1}' and calls == [{"id": "x"}]
+
+    class Boom(Exception):
+        pass
+
+    def failing(data):
+        raise Boom("the library's own error")
+
+    monkeypatch.setattr(library, "assess_with_json", failing)
+    with pytest.raises(Boom):
+        library.AssessmentCache(process=Dead()).get_json(1, 1, {"id": "x"})
+
+
+def test_assessment_process_is_replaced_after_it_dies(tmp_path):
+    """A computing process that was killed is replaced by a new one at the next assessment."""
+    import os
+    import signal
+    from concurrent.futures.process import BrokenProcessPool
+
+    from web_support import DEMO
+
+    from livermet.web import library
+
+    data = json.loads(DEMO.read_text())
+    proc = library.AssessmentProcess()
+    try:
+        first = proc.compute(data)
+        assert first == library.assess_with_json(data)[1]
+        (pid,) = proc._pool._processes.keys()
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            proc.compute(data)
+        assert proc.compute(data) == first  # a fresh process
+    finally:
+        proc.shutdown()

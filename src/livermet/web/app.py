@@ -69,10 +69,14 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
     async def lifespan(app: FastAPI):
         if settings.start_worker:
             app.state.jobs.start()
+        if app.state.assessment_process is not None:
+            app.state.assessment_process.start()
         yield
         app.state.jobs.stop()
         if app.state.job_pool is not None:
             app.state.job_pool.shutdown(wait=False, cancel_futures=True)
+        if app.state.assessment_process is not None:
+            app.state.assessment_process.shutdown()
 
     app = FastAPI(title="livermet", version=__version__, lifespan=lifespan,
                   description="The liver-metastasis MDT: cases, imaging, assessments, reports. "
@@ -86,12 +90,17 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
     app.state.case_problems = library.ProblemsCache()
     app.state.case_reads = library.VersionCache()  # GET /api/cases/{pk} answers, serialised once per version
     app.state.job_pool = None
+    app.state.assessment_process = None
     if settings.job_processes > 0:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         app.state.job_pool = ProcessPoolExecutor(max_workers=settings.job_processes,
                                                  mp_context=multiprocessing.get_context("spawn"))
+        # Assessments (pure-Python library work, milliseconds each) in a process of their own,
+        # apart from the long volumetry jobs: the server's process keeps its core for requests.
+        app.state.assessment_process = library.AssessmentProcess()
+        app.state.assessments.process = app.state.assessment_process
 
     app.add_middleware(AccessLogAndHeaders)
 

@@ -177,14 +177,113 @@ class VersionCache:
         return len(self._d)
 
 
+def assessment_json(data: dict) -> bytes:
+    """The assessment as JSON bytes only (what a computing process sends back: bytes cross a
+    process boundary far cheaper than the nested data)."""
+    return assess_with_json(data)[1]
+
+
+def preload() -> None:
+    """Import the assessment's library modules (run in a fresh computing process, so that its
+    first assessment does not wait for them)."""
+    importlib.import_module("livermet.assess")
+    importlib.import_module("livermet.decision")
+
+
+class AssessmentProcess:
+    """A process of its own that computes assessments for one server process.
+
+    The assessment is pure-Python library work (milliseconds); computed in the server's
+    threads it competes with every request for the server's GIL, whose hand-overs cost more
+    than the work. Here it runs beside the server, on another core, and only the case (a
+    small dict) and the answer (JSON bytes) cross over. The process is spawned (no state
+    inherited), started by ``start()`` or the first assessment, and replaced if it dies."""
+
+    def __init__(self, timeout_s: float = 120.0):
+        import threading
+
+        self.timeout_s = timeout_s
+        self._pool = None
+        self._lock = threading.Lock()
+
+    def _executor(self):
+        with self._lock:
+            if self._pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
+
+    def start(self) -> None:
+        """Spawn the process and import the library there now (not at the first assessment)."""
+        self._executor().submit(preload)
+
+    def compute(self, data: dict) -> bytes:
+        """The assessment's JSON, computed in the process. Raises what went wrong there."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = self._executor()
+        try:
+            return pool.submit(assessment_json, data).result(self.timeout_s)
+        except BrokenProcessPool:  # the process died (killed, out of memory): a new one next time
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Computed:
+    """An assessment computed in the assessment process: its JSON bytes, and the plain data
+    parsed from them only when a page asks for it."""
+
+    __slots__ = ("body", "_data")
+
+    def __init__(self, body: bytes):
+        self.body = body
+        self._data = None
+
+    def __getitem__(self, i):
+        if i == 1:
+            return self.body
+        if self._data is None:
+            import json
+
+            self._data = json.loads(self.body)
+        return self._data
+
+
 class AssessmentCache(VersionCache):
     """Assessments (plain data and JSON bytes) by case version and library stamp: a stored
     case version never changes, so its assessment is reused until the case is edited (the
-    library is deterministic). Concurrent readers of a new version share one computation."""
+    library is deterministic). Concurrent readers of a new version share one computation.
 
-    def __init__(self, size: int = 512):
+    With ``process`` (an ``AssessmentProcess``), the library computes there. Should that
+    fail, the assessment is computed again here, so that the caller meets the library's own
+    exception with its context (the log names only the exception's type)."""
+
+    def __init__(self, size: int = 512, process: AssessmentProcess | None = None):
         super().__init__(size)
         self._pending: dict = {}
+        self.process = process
+
+    def _compute(self, data: dict):
+        if self.process is not None:
+            try:
+                return _Computed(self.process.compute(data))
+            except Exception as exc:  # noqa: BLE001 - computed again below, where the error keeps its type
+                import logging
+
+                logging.getLogger("livermet.web").warning(
+                    "assessment process: %s; computing this assessment in the server process", type(exc).__name__)
+        return assess_with_json(data)
 
     def get(self, pk: int, version: int, data: dict) -> dict:
         return self._entry(pk, version, data)[0]
@@ -220,7 +319,7 @@ class AssessmentCache(VersionCache):
                 return entry
             # the computation failed: compute here (its exception reaches this caller too)
         try:
-            entry = assess_with_json(data)
+            entry = self._compute(data)
             self._store(key, entry)
         finally:
             if owner:
