@@ -40,11 +40,57 @@ def _short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _problem_table(problems: list[Any], title: str | None = None) -> Any:
+def _problem_body(p: Any) -> Any:
+    """The problem's message, then what was expected (unless the message says it already) and
+    the hint, as plain Text (values come from the user's file: "[/x]" must show as is)."""
+    from rich.text import Text
+
+    cell = Text(p.message)
+    if p.expected and p.expected not in p.message:
+        cell.append("\nexpected: ", style="dim")
+        cell.append(p.expected)
+    if p.hint:
+        cell.append("\nhint: ", style="cyan")
+        cell.append(p.hint)
+    return cell
+
+
+class _Indented:
+    """Text wrapped to the console's width less ``indent``, each line indented (no padding
+    to the full width: log files and pipes get no trailing spaces)."""
+
+    def __init__(self, text: Any, indent: int = 4):
+        self.text, self.indent = text, indent
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.text import Text
+
+        for line in self.text.wrap(console, max(options.max_width - self.indent, 20)):
+            line.rstrip()
+            yield Text(" " * self.indent) + line
+
+
+def _problem_table(problems: list[Any], title: str | None = None, console: Any = None) -> Any:
+    """Every problem: a table from 100 columns; below that (80-column terminals, pipes and log
+    files) one block per problem, so that a long field path does not squeeze the value and the
+    message into a few characters per line."""
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, width=_width(), show_lines=False, header_style="bold",
+    width = min((console or out).width or TABLE_WIDTH, TABLE_WIDTH)
+    if width < TABLE_WIDTH:
+        blocks: list[Any] = [Text(title, style="bold")] if title else []
+        for p in problems:
+            head = Text.assemble(("✗ " if p.is_error else "! ",
+                                  "bold red" if p.is_error else "bold yellow"),
+                                 (p.path or "(case)", "bold"))
+            if p.value is not None:
+                head.append(" = ")
+                head.append(_short(p.value, 60))
+            blocks += [head, _Indented(_problem_body(p))]
+        return Group(*blocks)
+    table = Table(title=title, width=width, show_lines=False, header_style="bold",
                   title_justify="left")
     table.add_column("", width=1, no_wrap=True)
     # A field path is what the user searches for in their file: never split it.
@@ -54,16 +100,8 @@ def _problem_table(problems: list[Any], title: str | None = None) -> Any:
     table.add_column("Problem, expected, hint", ratio=6, overflow="fold")
     for p in problems:
         mark = Text("✗", style="bold red") if p.is_error else Text("!", style="bold yellow")
-        cell = Text(p.message)
-        if p.expected:
-            cell.append("\nexpected: ", style="dim")
-            cell.append(p.expected)
-        if p.hint:
-            cell.append("\nhint: ", style="cyan")
-            cell.append(p.hint)
         value = "" if p.value is None else _short(p.value)
-        # Text, not markup: paths and values come from the user's file ("[/x]" must show as is)
-        table.add_row(mark, Text(p.path or "(case)"), Text(value), cell)
+        table.add_row(mark, Text(p.path or "(case)"), Text(value), _problem_body(p))
     return table
 
 
@@ -87,6 +125,8 @@ def _fail_json(message: str, problems: list[dict[str, Any]] | None = None, hint:
     """With --json: the error as JSON on stdout (for scripts), the message on stderr, exit 2."""
     print_json({"error": message, "hint": hint, "problems": problems or []})
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    if hint:  # stderr says what the human output says (fail() prints the hint too)
+        err.print(f"[dim]hint:[/] {escape(hint)}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -248,7 +288,7 @@ def _assess_or_fail(path_or_data: Any, json_mode: bool, **kwargs: Any) -> Any:
         if json_mode:
             _fail_json(msg, [p.to_dict() for p in report.problems],
                        hint="run `livermet validate CASE` for the full list")
-        err.print(_problem_table(report.problems, title="Problems in the case"))
+        err.print(_problem_table(report.problems, title="Problems in the case", console=err))
         fail(msg, hint="fix the fields above; `livermet schema` shows every field and unit")
     except CaseError as exc:
         if json_mode:
@@ -330,13 +370,16 @@ def demo_cmd(
     from livermet.data import demo_case_path
     from livermet.imaging.phantom import run_demo
 
-    assessment = _assess_or_fail(demo_case_path(), json_out)
-    data = assessment.to_dict()
-    if out_dir is not None:
+    if out_dir is not None:  # before the assessment: a wrong --out fails at once
+        if out_dir.exists() and not out_dir.is_dir():
+            fail(f"--out {out_dir}: is a file; expected a folder (it is created if missing)",
+                 hint="give a new or existing folder, e.g. --out demo-output")
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            fail(f"cannot create {out_dir}: {exc.strerror or exc}")
+            fail(f"--out {out_dir}: cannot create this folder: {exc.strerror or exc}")
+    assessment = _assess_or_fail(demo_case_path(), json_out)
+    data = assessment.to_dict()
     target = out_dir / "imaging" if out_dir is not None else Path(
         tempfile.mkdtemp(prefix="livermet-demo-"))
     target.mkdir(parents=True, exist_ok=True)
@@ -355,6 +398,8 @@ def demo_cmd(
     render_assessment(assessment)
     if imaging_summary is not None:
         out.rule("[bold]Imaging phantom", align="left")
+        out.print("[dim]A synthetic CT measured on its own: its volumes and sFLR are not the "
+                  "demo case's typed-in volumetry above.[/]")
         summary = getattr(imaging_summary, "summary", None)
         if callable(summary):
             summary = summary()
