@@ -19,8 +19,10 @@ CPUs with the server, so the figures are a floor for a dedicated server.
 Two modes: closed loop (--think-ms 0, the default: every client fires its next request the
 moment the last is answered, so 50 clients keep the server saturated and latency is queueing
 time, about clients / throughput) and think time (--think-ms 500: users pause between clicks;
-latency is then mostly service time). The output says which mode ran, the machine's cores and
-the CPU seconds the server and the load generator each used.
+latency is then mostly service time). The output says which mode ran, the machine's cores,
+the CPU seconds the server (with its child processes) and the load generator each used, and
+the server's CPU time per request: on a machine shared with other work, that figure moves far
+less than the latencies, so compare changes by it first.
 """
 
 from __future__ import annotations
@@ -259,7 +261,9 @@ def report(think_ms: float, res: dict, cores: int) -> None:
     print(f"\nmode: {mode}")
     print(f"CPU used during the run: server {res['server_cpu']:.1f} s, load generator {res['client_cpu']:.1f} s "
           f"(of {res['elapsed'] * cores:.0f} core-seconds)")
-    print(f"throughput: {total / res['elapsed']:.0f} requests/s ({total} requests)")
+    print(f"throughput: {total / res['elapsed']:.0f} requests/s ({total} requests); server CPU per request: "
+          f"{res['server_cpu'] / max(total, 1) * 1000:.2f} ms (its processes, the assessment process included; "
+          f"not the database server's)")
     print(f"{'kind':<24}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean':>8}")
     for kind, _w in MIX:
         v = lat.get(kind, [])
