@@ -81,12 +81,43 @@ def _reflow_help(typer_app: typer.Typer) -> None:
 _reflow_help(app)
 
 
+def _run_app() -> None:
+    """Run the CLI as Click's standalone mode does, except that a usage error (an unknown
+    option, a missing argument, an option value of the wrong type) also answers a --json
+    request with {"error", "hint"} on stdout, as every other failure does (common.fail)."""
+    import sys
+
+    try:  # Typer >= 0.23 bundles its own click
+        from typer._click.exceptions import ClickException
+        from typer.exceptions import Abort
+    except ImportError:  # a Typer on top of the click package
+        from click.exceptions import Abort, ClickException
+    from typer import rich_utils
+
+    try:
+        code = app(standalone_mode=False)
+    except ClickException as exc:
+        rich_utils.rich_format_error(exc)  # the usage line and the error panel, on stderr
+        if "--json" in sys.argv[1:] and type(exc).__name__ != "NoArgsIsHelpError":
+            from livermet.cli.common import print_json
+
+            ctx = getattr(exc, "ctx", None)
+            command = ctx.command_path if ctx is not None else "livermet"
+            print_json({"error": exc.format_message(),
+                        "hint": f"`{command} --help` lists the arguments and options"})
+        sys.exit(exc.exit_code)
+    except Abort:
+        rich_utils.rich_abort_error()
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 def main() -> None:
     import sys
 
     try:
         try:
-            app()
+            _run_app()
         finally:
             sys.stdout.flush()  # a failing stdout (full disk, closed pipe) surfaces here, handled below
     except BrokenPipeError:  # `livermet ... | head`: the reader has gone; nothing to say
