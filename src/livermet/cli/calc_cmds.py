@@ -155,7 +155,35 @@ def _short(v: Any) -> str:
     return str(v)
 
 
-def _print_result(result: Any) -> None:
+def _input_text(result: Any, calc: Any = None, raw: dict[str, str] | None = None) -> str:
+    """The inputs as used, each with its unit; a value converted from the unit it was typed
+    in says so ("bilirubin=1.988 mg/dL (from 34umol/L)"). Without the units a person could not
+    tell whether "bilirubin=17" was read as mg/dL or umol/L."""
+    from livermet.units import parse_value_with_unit
+
+    units = {p.name: p.unit for p in getattr(calc, "params", ())}
+    parts = []
+    for key, value in result.inputs.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = _short(value)
+            unit = units.get(key)
+            if isinstance(value, (int, float)) and unit and unit not in ("1", "score"):
+                text += f" {unit}"
+        typed = (raw or {}).get(key)
+        if typed is not None:
+            try:
+                typed_unit = parse_value_with_unit(typed)[1]
+            except ValueError:
+                typed_unit = None
+            if typed_unit is not None:
+                text += f" (from {typed})"
+        parts.append(f"{key}={text}")
+    return ", ".join(parts)
+
+
+def _print_result(result: Any, calc: Any = None, raw: dict[str, str] | None = None) -> None:
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -167,7 +195,7 @@ def _print_result(result: Any) -> None:
     grid.add_row("value", Text(value, style="bold green"))
     if result.category is not None:
         grid.add_row("category", Text(str(result.category), style="bold"))
-    grid.add_row("inputs", Text(", ".join(f"{k}={_short(v)}" for k, v in result.inputs.items())))
+    grid.add_row("inputs", Text(_input_text(result, calc, raw)))
     grid.add_row("formula", Text(result.formula))
     for i, note in enumerate(result.notes):
         grid.add_row("notes" if i == 0 else "", Text(f"- {note}"))
@@ -270,7 +298,7 @@ def calc(
     if as_json:
         print_json(result.to_dict())
     else:
-        _print_result(result)
+        _print_result(result, calc_def, raw)
 
 
 def register(app: typer.Typer) -> None:
