@@ -22,6 +22,42 @@ def _settings(data_dir: Optional[Path], **kw):
         fail(str(exc))
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Refuse, before the database is migrated or an admin password printed, an address this
+    machine cannot listen on (a port in use, a host that is not one of its addresses, a
+    privileged port): uvicorn would say so only after "serving on ..." and exit 3 or 1."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        fail(f"--host {host}: not an address this machine can listen on "
+             f"({getattr(exc, 'strerror', None) or exc})",
+             hint="127.0.0.1 (this machine only, the default) or one of this machine's addresses "
+                  "(behind a TLS reverse proxy)")
+    family, socktype, proto, _, address = infos[0]
+    with socket.socket(family, socktype, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"--port {port}: already in use on {host} (another livermet or another program "
+                     "listens there)",
+                     hint=f"choose another port (e.g. --port {port + 1 if port < 65535 else 8000}) or "
+                          f"stop the program that listens on it (`ss -ltnp 'sport = :{port}'` shows it)")
+            if exc.errno == errno.EACCES:
+                fail(f"--port {port}: this account may not listen on it (ports below 1024 need "
+                     "administrator rights)",
+                     hint="use a port from 1024 up, e.g. --port 8000, behind a reverse proxy")
+            if exc.errno == errno.EADDRNOTAVAIL:
+                fail(f"--host {host}: not an address of this machine",
+                     hint="127.0.0.1 (this machine only, the default) or one of this machine's "
+                          "addresses")
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port (1-65535)."),
@@ -50,6 +86,7 @@ def serve(
     from livermet.web.settings import SettingsError
 
     settings = _settings(data_dir, start_worker=workers_jobs, session_idle_minutes=session_idle_minutes)
+    _check_listen(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
@@ -81,8 +118,15 @@ def serve(
                 access_log=False, log_level="info", proxy_headers=False)
 
 
+DATA_DIR_OPTION = typer.Option(
+    None, "--data-dir",
+    help="The web application's data folder, as given to `livermet serve` (default "
+         "./livermet-data, or LIVERMET_DATA_DIR; LIVERMET_DATABASE_URL names PostgreSQL).")
+USERNAME_ARGUMENT = typer.Argument(..., help="The account's user name.", show_default=False)
+
+
 @users_app.command("list")
-def users_list(data_dir: Optional[Path] = typer.Option(None, "--data-dir"), json_out: bool = JSON_OPTION) -> None:
+def users_list(data_dir: Optional[Path] = DATA_DIR_OPTION, json_out: bool = JSON_OPTION) -> None:
     """List the accounts."""
     from sqlalchemy import select
 
@@ -106,27 +150,50 @@ def users_list(data_dir: Optional[Path] = typer.Option(None, "--data-dir"), json
 
 
 @users_app.command("add")
-def users_add(username: str, role: str = typer.Option(..., "--role", help="admin, clinician, coordinator or viewer"),
-              password: Optional[str] = typer.Option(None, "--password", help="[default: generated and printed]"),
-              data_dir: Optional[Path] = typer.Option(None, "--data-dir")) -> None:
-    """Create an account."""
+def users_add(username: str = USERNAME_ARGUMENT,
+              role: str = typer.Option(..., "--role", help="admin, clinician, coordinator or viewer"),
+              password: Optional[str] = typer.Option(
+                  None, "--password", show_default=False,
+                  help="At least 8 characters. Default: one is generated and printed once (a "
+                       "password on the command line is visible to this machine's other users)."),
+              data_dir: Optional[Path] = DATA_DIR_OPTION,
+              json_out: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout: "
+                                            "username, role and the generated password (or null).")) -> None:
+    """Create an account (in a new database if the data folder has none yet)."""
     from livermet.web import services
     from livermet.web.security import new_password
 
-    Session = _open(data_dir)
+    Session = _open(data_dir, create=True)
     pw = password or new_password()
     with Session() as db:
         try:
             services.create_user(db, services.Actor(None, "cli", "admin"), username, pw, role)
         except services.ServiceError as exc:
             fail(exc.message)
-    if not password:
+        from sqlalchemy import func, select
+
+        from livermet.web.models import User
+
+        if not db.scalar(select(func.count()).select_from(User).where(User.role == "admin")):
+            # `livermet serve` creates the first administrator only in a database without users
+            err.print("warning: this database has no administrator now, and `livermet serve` will "
+                      "not create one: add one with `livermet users add NAME --role admin`",
+                      highlight=False, markup=False)
+    if json_out:
+        print_json({"username": username, "role": role, "password": None if password else pw})
+    elif not password:
         err.print(f"password for {username}: {pw}", highlight=False, markup=False)
 
 
 @users_app.command("set-password")
-def users_set_password(username: str, password: Optional[str] = typer.Option(None, "--password"),
-                       data_dir: Optional[Path] = typer.Option(None, "--data-dir")) -> None:
+def users_set_password(username: str = USERNAME_ARGUMENT,
+                       password: Optional[str] = typer.Option(
+                           None, "--password", show_default=False,
+                           help="The new password, at least 8 characters. Default: one is "
+                                "generated and printed once."),
+                       data_dir: Optional[Path] = DATA_DIR_OPTION,
+                       json_out: bool = typer.Option(False, "--json", help="Machine-readable JSON on "
+                                                     "stdout: username and the generated password (or null).")) -> None:
     """Reset a password (and unlock the account)."""
     from sqlalchemy import select
 
@@ -144,14 +211,23 @@ def users_set_password(username: str, password: Optional[str] = typer.Option(Non
             services.update_user(db, services.Actor(None, "cli", "admin"), user.id, password=pw, unlock=True)
         except services.ServiceError as exc:
             fail(exc.message)
-    if not password:
+    if json_out:
+        print_json({"username": username, "password": None if password else pw})
+    elif not password:
         err.print(f"new password for {username}: {pw}", highlight=False, markup=False)
 
 
 @users_app.command("token")
-def users_token(username: str, label: str = typer.Option("", "--label"),
-                data_dir: Optional[Path] = typer.Option(None, "--data-dir")) -> None:
-    """Create an API token (Authorization: Bearer ...) for scripts and CDS Hooks clients."""
+def users_token(username: str = USERNAME_ARGUMENT,
+                label: str = typer.Option("", "--label", help="What the token is for (e.g. the "
+                                          "script or EHR that uses it), kept beside it."),
+                data_dir: Optional[Path] = DATA_DIR_OPTION,
+                json_out: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout: "
+                                              "username, label and token.")) -> None:
+    """Create an API token (Authorization: Bearer ...) for scripts and CDS Hooks clients.
+
+    The token is printed once on stdout; livermet keeps only its hash.
+    """
     from sqlalchemy import select
 
     from livermet.web.models import User
@@ -161,19 +237,45 @@ def users_token(username: str, label: str = typer.Option("", "--label"),
     with Session() as db:
         user = db.scalar(select(User).where(User.username == username))
         if user is None:
-            fail(f"no user named {username!r}")
-        typer.echo(create_api_token(db, user, label))
+            fail(f"no user named {username!r}", hint="`livermet users list` shows them")
+        token = create_api_token(db, user, label)
+    if json_out:
+        print_json({"username": username, "label": label, "token": token})
+    else:
+        typer.echo(token)
 
 
-def _open(data_dir: Optional[Path]):
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (None for another database or an in-memory one)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url[len(prefix):] in ("", ":memory:"):
+        return None
+    return Path(url[len(prefix):])
+
+
+def _open(data_dir: Optional[Path], create: bool = False):
+    """The web application's database. Only ``users add`` may create it: listing, a token or
+    a password reset in a folder without one means the wrong folder (a new empty database
+    there would list no users and hold tokens the server never sees)."""
     from livermet.web import db as dbmod
 
     settings = _settings(data_dir)
+    url = settings.db_url
+    sqlite_file = _sqlite_file(url)
+    created = sqlite_file is not None and not sqlite_file.exists()
+    if created and not create:
+        fail(f"no livermet database in {Path(settings.data_dir).resolve()} "
+             f"({sqlite_file.name} is missing)",
+             hint="pass the data folder `livermet serve` uses: --data-dir PATH or LIVERMET_DATA_DIR "
+                  "(or LIVERMET_DATABASE_URL for PostgreSQL)")
     try:
-        engine = dbmod.make_engine(settings.db_url)
+        engine = dbmod.make_engine(url)
         dbmod.upgrade(engine)
     except Exception as exc:
         fail(f"cannot open the database: {type(exc).__name__}: {exc}")
+    if created:
+        err.print(f"created a new livermet database in {Path(settings.data_dir).resolve()}",
+                  highlight=False, markup=False)
     return dbmod.make_sessionmaker(engine)
 
 
