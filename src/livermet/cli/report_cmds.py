@@ -123,7 +123,9 @@ def fhir_export(
     with_assessment: bool = typer.Option(True, "--assessment/--no-assessment",
                                          help="Include scores (Observations) and options (CarePlan)."),
     mrn_system: str = typer.Option("https://livermet.org/fhir/sid/mrn", "--mrn-system",
-                                   help="Identifier system of the hospital's MRN."),
+                                   show_default=False,
+                                   help="Identifier system (a URI) of the hospital's MRN "
+                                        "(default: see above)."),
     deidentify: bool = typer.Option(False, "--deidentify", help="Drop names, birth dates and "
                                     "identifiers; pseudonymise the id; shift dates."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout: the "
@@ -132,6 +134,9 @@ def fhir_export(
     """Export CASE as a FHIR R4 Bundle (mCODE STU4 profiles, LOINC/SNOMED CT/ICD-10 codes).
 
     Fields with no FHIR home (e.g. image paths, MDT attendees) are listed on stderr.
+
+    The MRN is written with the identifier system --mrn-system; give your hospital's (the
+    default, https://livermet.org/fhir/sid/mrn, is livermet's placeholder).
     """
     if not case.exists():
         fail(f"CASE {str(case)!r}: file not found")
@@ -206,6 +211,30 @@ def fhir_import(
         raise typer.Exit(2)
 
 
+CT_FOLDER_HINT = ("`livermet volumetry CT --export-dir DIR` writes the SEGs and, when the CT is not "
+                  "DICOM (NIfTI, NRRD), the CT as a DICOM series in DIR/source_ct_dicom: pass that "
+                  "folder")
+SEG_HINT = ("the .seg.dcm files `livermet volumetry --export-dir DIR` writes (DIR/segments.seg.dcm, "
+            "DIR/resection.seg.dcm)")
+
+
+def _sr_error(message: str) -> tuple[str, str | None]:
+    """The SR writer's message in the command's own words: its parameters ct_dir and seg_path
+    are --ct and --seg here, and pydicom's advice to force-read a non-DICOM file is no use to a
+    user. Returns the message and a hint."""
+    import re
+
+    text = re.sub(r"^ct_dir\b", "--ct", message)
+    text = re.sub(r"^seg_path\b", "--seg", text)
+    text = text.replace(" in ct_dir ", " in --ct ")
+    text = re.sub(r"\s*Use force=True to force reading\.?", "", text)
+    if text.startswith("--ct"):
+        return text, CT_FOLDER_HINT
+    if text.startswith("--seg"):
+        return text, SEG_HINT
+    return text, None
+
+
 def dicom_sr(
     volumetry: Path = typer.Argument(..., help="Volumetry JSON (`livermet volumetry --json`) or a case with imaging."),
     seg: list[Path] = typer.Option(..., "--seg", help="A DICOM SEG of the same CT (repeatable: "
@@ -217,6 +246,12 @@ def dicom_sr(
     for name, p in (("VOLUMETRY", volumetry), *(("--seg", s) for s in seg), ("--ct", ct)):
         if not p.exists():
             fail(f"{name} {str(p)!r}: not found")
+    if not ct.is_dir():
+        fail(f"--ct {str(ct)!r}: is a file; expected the folder of the CT's DICOM series",
+             hint=CT_FOLDER_HINT)
+    for s in seg:
+        if s.is_dir():
+            fail(f"--seg {str(s)!r}: is a folder; expected a DICOM SEG file", hint=SEG_HINT)
     from livermet.interop.dicom_sr import DicomSrError, read_volumetry_sr, write_volumetry_sr
 
     try:
@@ -239,7 +274,8 @@ def dicom_sr(
     try:
         path = write_volumetry_sr(out, data, seg, ct)
     except DicomSrError as exc:
-        fail(str(exc))
+        message, hint = _sr_error(str(exc))
+        fail(message, hint=hint)
     if json_out:
         print_json({"path": str(path), "measurements": {
             k: {m: list(v) if isinstance(v, tuple) else v for m, v in d.items()}
