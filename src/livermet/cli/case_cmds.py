@@ -155,12 +155,32 @@ def _fmt_value(value: Any, unit: str | None) -> str:
 _UNITLESS = {"1", "", "points", "score", "pts", "grade", "ratio", "class"}
 
 
-def _short_source(result: Any) -> str:
+def _author_year(source: Any) -> str:
+    """'Vauthey JN, et al. Liver Transpl 2002;8:233' -> 'Vauthey 2002'; the bundled review
+    -> 'review [40]' (or 'review'); without a year, the citation's first words."""
+    import re
+
+    citation = source.citation
+    if citation.startswith("Liver metastasis review"):
+        return "review" + (f" [{source.review_ref}]" if source.review_ref is not None else "")
+    year = re.search(r"\b(1[89]\d\d|20\d\d)\b", citation)
+    if year:
+        return f"{re.split(r'[ ,.:;(]', citation.strip(), maxsplit=1)[0]} {year.group(1)}"
+    if source.review_section:
+        return "review" + (f" [{source.review_ref}]" if source.review_ref is not None else "")
+    return citation.split(";")[0][:20]
+
+
+def _short_source(result: Any, narrow: bool = False) -> str:
+    """The first source of a score for its table row. In a narrow table the citation cut to
+    the column ('Vauthey JN, et al. Liver …') named no paper: there it is author and year, with
+    the number of further sources ('Vauthey 2000 +2'); `--json` and the report give them all."""
     if not result.sources:
         return ""
-    citation = result.sources[0].citation
-    short = citation.split(";")[0]
-    return short if len(short) <= 34 else short[:33] + "…"
+    if narrow:
+        more = len(result.sources) - 1
+        return _author_year(result.sources[0]) + (f" +{more}" if more else "")
+    return result.sources[0].citation.split(";")[0]  # the column ellipsises what does not fit
 
 
 def _patient_line(case: Any) -> str:
@@ -229,7 +249,8 @@ def render_assessment(assessment: Any) -> None:
             style = "bold red"
         elif category in ("adequate", "low", "A", "1", "zone_1", "R0", "eligible"):
             style = "green"
-        table.add_row(name, value, Text(category, style=style), _short_source(result))
+        table.add_row(name, value, Text(category, style=style),
+                      _short_source(result, narrow=_width() < TABLE_WIDTH))
     out.print(table)
     img = assessment.imaging
     if isinstance(img, Mapping) and img.get("liver_ml") is not None:
