@@ -49,6 +49,8 @@ def segment(
         if not json_out:
             err.print(f"[dim]{msg}[/]", highlight=False)
 
+    _check_volumetry_options(resection, height_cm, weight_kg)
+
     try:
         engine = load_runner(runner) if runner else None
         with err.status("segmenting ...", spinner="dots") if not json_out else _Null():
@@ -90,6 +92,44 @@ def segment(
     for w in result.warnings + (vol or {}).get("warnings", []):
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     out.print(f"[dim]outputs in {escape(str(out_dir))}[/]", highlight=False)
+
+
+def _check_volumetry_options(resection: Optional[str], height_cm: Optional[float],
+                             weight_kg: Optional[float]) -> None:
+    """The options the volumetry uses after the segmentation, checked before it starts: a
+    misspelt resection or a height in metres failed only after TotalSegmentator had run
+    (minutes on a CPU)."""
+    from livermet.imaging.errors import ImagingInputError
+
+    if resection:
+        from livermet.imaging.resection import parse_resection
+
+        if any(p.strip().lower() in ("lesions", "non_anatomic", "nonanatomic", "wedge",
+                                     "metastasectomy") for p in resection.split("+")):
+            fail(f"--resection {resection}: a non-anatomic resection needs the lesion ids, which "
+                 "are known only after segmentation",
+                 hint="segment first, then `livermet volumetry --resection lesions "
+                      "--resect-lesions L1,...` on the files written to OUT_DIR")
+        try:
+            parse_resection(resection)
+        except ImagingInputError as exc:
+            part = "" if str(exc.value).lower() == resection.strip().lower() else f"{exc.value!r}: "
+            fail(f"--resection {resection}: {part}expected {exc.expected}",
+                 hint="checked before segmenting; `livermet volumetry --help` describes each")
+    if height_cm is not None or weight_kg is not None:
+        from livermet.case.ranges import FIELD_SPECS
+
+        for key, value in (("height_cm", height_cm), ("weight_kg", weight_kg)):
+            spec = FIELD_SPECS[f"patient.{key}"]
+            lo, hi = spec.hard
+            if value is not None and not lo <= value <= hi:
+                option = f"--{key.replace('_', '-')}"
+                hint = next((f"{value:g} looks like {label}: use {option} {value * factor:.0f}"
+                             for label, factor in spec.reread
+                             if spec.usual[0] <= value * factor <= spec.usual[1]), None)
+                fail(f"{option} {value:g}: expected a number in {spec.unit} ({lo:g} to {hi:g})",
+                     hint=hint or f"{option} {value:g} is outside the usual "
+                                  f"{spec.usual[0]:g}-{spec.usual[1]:g} {spec.unit}")
 
 
 class _Null:
