@@ -75,3 +75,60 @@ def test_valid_options_reach_the_segmentation(setup):
     # the recorder refuses to segment: what matters is that it was asked to
     assert (tmp_path / "started").read_text() == "total"
     assert r.exit_code != 0
+
+
+PHANTOM_RUNNER = '''
+import nibabel as nib
+import numpy as np
+
+from livermet.imaging import phantom as P
+from livermet.imaging import segment as S
+
+
+class Phantom:
+    """Writes the label maps TotalSegmentator would write for the phantom CT."""
+
+    name = "phantom"
+
+    def check(self, tasks, fast):
+        return None
+
+    def run(self, ct, out_file, task, *, fast, device):
+        img = nib.load(str(ct))
+        ph = P.make_phantom(shape=img.shape, spacing_mm=tuple(float(v) for v in img.header.get_zooms()))
+        lab = np.zeros(img.shape, np.uint8)
+        if task == "total":
+            lab[ph.liver] = S.TOTAL_LABELS["liver"]
+        elif task == "liver_segments":
+            lab[:] = ph.segments
+        elif task == "liver_vessels":
+            lab[ph.tumours > 0] = 2
+        nib.save(nib.Nifti1Image(lab, img.affine), str(out_file))
+        return out_file
+
+
+phantom = Phantom()
+'''
+
+
+def test_segment_prints_the_volumetry_tables(tmp_path, monkeypatch):
+    """The volumes were printed as a Python dict ("segments: {'1': 33.4, ...}"); they are
+    now the tables of `livermet volumetry`, with the remnant's sFLR."""
+    from livermet.cli import common
+    from livermet.imaging import phantom as P
+
+    monkeypatch.setattr(common.out, "width", 100)
+    ct = P.write_phantom(tmp_path / "ph", P.make_phantom(shape=(88, 64, 40),
+                                                         spacing_mm=(4.0, 4.0, 5.0)))["ct"]
+    (tmp_path / "phantom_runner.py").write_text(PHANTOM_RUNNER, encoding="utf-8")
+    r = CliRunner().invoke(app, ["segment", str(ct), str(tmp_path / "out"), "--no-figures",
+                                 "--runner", f"{tmp_path / 'phantom_runner.py'}:phantom",
+                                 "--resection", "right_hepatectomy"])
+    assert r.exit_code == 0, r.output
+    text = r.stdout
+    assert "{'" not in text and "segments_ml" not in text
+    assert "Volumes" in text and "segment 8" in text
+    assert "Virtual resection: right_hepatectomy" in text and "sFLR measured" in text
+    vol = json.loads((tmp_path / "out" / "volumetry.json").read_text())
+    row = next(line for line in text.splitlines() if line.strip().startswith("segment 8"))
+    assert f"{vol['segments_ml']['8']:,.1f}" in row  # the table shows what was written

@@ -74,23 +74,14 @@ def segment(
     for k, v in {**result.label_maps, **{f"mask {k}": v for k, v in result.masks.items()}}.items():
         t.add_row(k, v)
     out.print(t)
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     vol = result.volumetry
     if vol:
-        out.print(
-            f"liver {vol['liver_ml']} mL, tumour {vol['tumour_ml']} mL, functional {vol['functional_liver_ml']} mL; "
-            f"segments: {vol.get('segments_ml')}",
-            highlight=False,
-        )
-        res = vol.get("resection")
-        if res:
-            out.print(
-                f"{res['name']}: remnant {res['remnant_ml']} mL, sFLR measured {res['sflr_measured_percent']} %"
-                + (f", standardised {res['sflr_standardised_percent']} %" if res.get("sflr_standardised_percent") else "")
-                + f" ({'adequate' if res.get('adequate') else 'inadequate'})",
-                highlight=False,
-            )
-    for w in result.warnings + (vol or {}).get("warnings", []):
-        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+        # the same tables as `livermet volumetry` (segments were printed as a Python dict)
+        from livermet.cli.imaging_cmds import _render
+
+        _render(vol)
     out.print(f"[dim]outputs in {escape(str(out_dir))}[/]", highlight=False)
 
 
