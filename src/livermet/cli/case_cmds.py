@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 import typer
 
 from rich.markup import escape
+from rich.text import Text
 
 from livermet.cli.common import JSON_OPTION, err, fail, out, print_json
 from livermet.plain import to_plain
@@ -332,18 +333,30 @@ def schema_cmd(
 
 
 def validate_cmd(
-    case: Path = typer.Argument(
-        ..., help="Case file (.json, .yaml or .yml); - reads standard input.", show_default=False),
+    cases: List[Path] = typer.Argument(
+        ..., help="Case file(s) (.json, .yaml or .yml), e.g. cases/*.yaml; - reads standard input.",
+        show_default=False),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Check a case: every problem at once. Exit 0 when valid (warnings allowed), 2 when not."""
+    """Check a case: every problem at once. Exit 0 when valid (warnings allowed), 2 when not.
+
+    Several files (a meeting's cases) are checked one after the other, with a summary; exit 2
+    when any is invalid. With --json: one file gives its report object, several a list of them,
+    each with its "file".
+    """
     from livermet.case import validate_case
 
-    data = _read_case(case, json_out)
-    report = validate_case(data)
-    if json_out:
-        print_json(report.to_dict())
+    if len(cases) == 1:
+        report = validate_case(_read_case(cases[0], json_out))
+        if json_out:
+            print_json(report.to_dict())
+        else:
+            _print_validation(cases[0], report)
         raise typer.Exit(0 if report.ok else 2)
+    _validate_several(cases, json_out)
+
+
+def _print_validation(case: Path, report: Any) -> None:
     if report.problems:
         out.print(_problem_table(list(report.problems)))
     for conv in report.conversions:
@@ -353,10 +366,53 @@ def validate_cmd(
     if report.ok:
         out.print(f"[green]valid[/]: {escape(str(case))}" + (f" ({n_warn} warning(s))" if n_warn else ""),
                   highlight=False)
-        raise typer.Exit(0)
-    err.print(f"[bold red]invalid:[/] {escape(str(case))}: {n_err} error(s), {n_warn} warning(s)",
-              highlight=False)
-    raise typer.Exit(2)
+    else:
+        err.print(f"[bold red]invalid:[/] {escape(str(case))}: {n_err} error(s), {n_warn} warning(s)",
+                  highlight=False)
+
+
+def _validate_several(cases: List[Path], json_out: bool) -> None:
+    """`livermet validate a.yaml b.yaml ...`: each file in turn (one that cannot be read is
+    reported and counted as invalid, the others are still checked), then a summary."""
+    import sys
+
+    from livermet.case import CaseError, parse_case_text, read_case_data, validate_case
+
+    if sum(str(c) == "-" for c in cases) > 1:
+        fail("- (standard input) can be given only once")
+    results: list[dict[str, Any]] = []
+    n_invalid = 0
+    for case in cases:
+        if not json_out:
+            out.rule(Text(str(case), style="bold"), align="left")
+        try:
+            data = (parse_case_text(sys.stdin.read(), source="<stdin>") if str(case) == "-"
+                    else read_case_data(case))
+        except CaseError as exc:
+            n_invalid += 1
+            hint = getattr(exc, "hint", None)
+            if json_out:
+                results.append({"file": str(case), "valid": False, "error": str(exc), "hint": hint,
+                                "problems": [_load_error_json(exc)]})
+            else:
+                err.print(Text.assemble(("error:", "bold red"), " ", str(exc)), highlight=False)
+                if hint:
+                    err.print(Text.assemble(("hint:", "dim"), " ", hint), highlight=False)
+            continue
+        report = validate_case(data)
+        n_invalid += not report.ok
+        if json_out:
+            results.append({"file": str(case), **report.to_dict()})
+        else:
+            _print_validation(case, report)
+    if json_out:
+        print_json(results)
+    else:
+        n = len(cases)
+        summary = f"{n} case files: {n - n_invalid} valid, {n_invalid} invalid"
+        out.rule(style="dim")
+        out.print(Text(summary, style="bold red" if n_invalid else "bold green"))
+    raise typer.Exit(2 if n_invalid else 0)
 
 
 def assess_cmd(
