@@ -6,7 +6,7 @@ from typing import Any, List, NoReturn, Optional
 
 import typer
 
-from livermet.cli.common import JSON_OPTION, err, out, print_json
+from livermet.cli.common import JSON_OPTION, closest, err, out, print_json
 from livermet.cli.common import fail as _fail
 
 
@@ -277,9 +277,16 @@ def calc(
         _print_list(as_json)
         return
     try:
-        calc_def = get_calculator(name)
+        # "Child-Pugh", "MELD-Na": the registry's names are lower case with underscores
+        calc_def = get_calculator(name.strip().lower().replace("-", "_"))
     except CalculatorInputError as exc:
-        fail(f"unknown calculator {name!r}", hint=exc.expected + " (`livermet calc --list`)")
+        from livermet.calculators import list_calculators
+
+        guess = closest(name, tuple(c.name for c in list_calculators()))
+        fail(f"unknown calculator {name!r}",
+             hint=(f"did you mean {' or '.join(guess)}? " if guess else "")
+             + exc.expected + " (`livermet calc --list`)")
+    name = calc_def.name
     if not params:
         _print_description(calc_def, as_json)
         return

@@ -65,6 +65,18 @@ def fail(message: str, code: int = 2, hint: str | None = None) -> NoReturn:
     raise typer.Exit(code)
 
 
+def closest(word: str, choices: "list[str] | tuple[str, ...]") -> list[str]:
+    """The names among ``choices`` that ``word`` probably meant: those it starts or is part of
+    ("pve" -> pve_then_resection), else the close spellings ("child_pugg" -> child_pugh)."""
+    import difflib
+
+    key = word.strip().lower().replace("-", "_").replace(" ", "_")
+    if not key:
+        return []
+    parts = [c for c in choices if c.startswith(key) or (len(key) >= 3 and key in c)]
+    return parts[:3] or difflib.get_close_matches(key, list(choices), n=3, cutoff=0.6)
+
+
 class _NoStatus:
     """Stands in for a Rich status when stderr is no terminal (nothing would be drawn)."""
 

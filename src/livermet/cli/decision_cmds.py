@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from livermet.cli.common import JSON_OPTION, fail, out, print_json
+from livermet.cli.common import JSON_OPTION, closest, fail, out, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +20,10 @@ def register(app: typer.Typer) -> None:
         try:
             data = explain(code.strip().lower().replace("-", "_"))
         except KeyError:
-            fail(f"unknown option code {code!r}", hint="one of: " + ", ".join(OPTION_CODES))
+            guess = closest(code, tuple(OPTION_CODES))
+            fail(f"unknown option code {code!r}",
+                 hint=(f"did you mean {' or '.join(guess)}? " if guess else "")
+                 + "Codes: " + ", ".join(OPTION_CODES))
         if json_out:
             print_json(data)
             return
