@@ -89,3 +89,15 @@ def test_users_add_token_set_password_json(runner, tmp_path):
     assert "no administrator" not in r.stderr and "created a new" not in r.stderr
     users = json.loads(runner.invoke(app, ["users", "list", "--data-dir", d, "--json"]).stdout)
     assert [u["username"] for u in users] == ["nurse", "boss"]
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "nan"])
+def test_session_idle_minutes_names_the_option(runner, tmp_path, value, monkeypatch):
+    # the settings' message named LIVERMET_SESSION_IDLE_MINUTES although the option was given
+    monkeypatch.delenv("LIVERMET_SESSION_IDLE_MINUTES", raising=False)
+    r = runner.invoke(app, ["serve", "--session-idle-minutes", value,
+                            "--data-dir", str(tmp_path / "d")])
+    assert r.exit_code == 2
+    assert f"--session-idle-minutes {value}: expected a number of minutes > 0" in r.stderr
+    assert "LIVERMET_SESSION_IDLE_MINUTES" not in r.stderr
+    assert not (tmp_path / "d").exists()

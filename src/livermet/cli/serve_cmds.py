@@ -85,6 +85,10 @@ def serve(
     from livermet.web.app import create_app
     from livermet.web.settings import SettingsError
 
+    if session_idle_minutes is not None and not session_idle_minutes > 0:
+        # checked here: the settings would name the environment variable, not the option given
+        fail(f"--session-idle-minutes {session_idle_minutes:g}: expected a number of minutes > 0 "
+             "(e.g. 30)")
     settings = _settings(data_dir, start_worker=workers_jobs, session_idle_minutes=session_idle_minutes)
     _check_listen(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
