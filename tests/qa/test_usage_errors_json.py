@@ -52,3 +52,14 @@ def test_usage_error_without_json_leaves_stdout_empty():
 def test_exit_codes_of_help_and_version_unchanged(args, code):
     r = livermet(*args)
     assert r.returncode == code and r.stdout.strip() and "Traceback" not in r.stderr
+
+
+def test_the_error_path_costs_no_start_up_import():
+    # typer.rich_utils (Markdown, tracebacks: ~70 ms) is loaded only to print a usage error
+    code = ("import sys; sys.argv = ['livermet', 'calc', 'bsa', 'height_cm=175', 'weight_kg=70'];"
+            "from livermet.cli.main import main\n"
+            "try:\n    main()\nexcept SystemExit as e:\n"
+            "    print('exit', e.code, 'typer.rich_utils' in sys.modules, file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8",
+                       env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    assert r.stderr.strip().splitlines()[-1] == "exit 0 False", r.stderr

@@ -92,11 +92,12 @@ def _run_app() -> None:
         from typer.exceptions import Abort
     except ImportError:  # a Typer on top of the click package
         from click.exceptions import Abort, ClickException
-    from typer import rich_utils
 
     try:
         code = app(standalone_mode=False)
     except ClickException as exc:
+        from typer import rich_utils  # only on an error: it costs 70 ms of imports (Markdown)
+
         rich_utils.rich_format_error(exc)  # the usage line and the error panel, on stderr
         if "--json" in sys.argv[1:] and type(exc).__name__ != "NoArgsIsHelpError":
             from livermet.cli.common import print_json
@@ -107,6 +108,8 @@ def _run_app() -> None:
                         "hint": f"`{command} --help` lists the arguments and options"})
         sys.exit(exc.exit_code)
     except Abort:
+        from typer import rich_utils
+
         rich_utils.rich_abort_error()
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
