@@ -43,24 +43,47 @@ dsrdump.
 """
 
 
-def _load_case(path: Path):
+CASE_HINT = "check the case with `livermet validate CASE`, and the files its imaging names"
+
+
+def _case_error(exc: Exception, nothing: str) -> None:
+    """A case that cannot be used: an invalid one lists every problem (as `livermet assess`
+    does, on stderr; with --json also in "problems"), instead of the first three on one line."""
+    from livermet.case.errors import CaseValidationError
+
+    if not isinstance(exc, CaseValidationError):
+        fail(str(exc), hint=CASE_HINT)
+    from livermet.cli.case_cmds import _problem_table
+    from livermet.cli.common import _json_requested
+
+    problems = list(exc.report.problems)
+    message = f"the case has {len(exc.report.errors)} error(s); {nothing}"
+    hint = "fix the fields listed; `livermet validate CASE` checks the case again"
+    if _json_requested():
+        print_json({"error": message, "hint": hint, "problems": [p.to_dict() for p in problems]})
+    else:
+        err.print(_problem_table(problems, title="Problems in the case", console=err))
+    fail(message, hint=hint)
+
+
+def _load_case(path: Path, nothing: str = "nothing was written"):
     from livermet.case.errors import CaseError
     from livermet.case.io import load_case
 
     try:
         return load_case(path)
     except CaseError as exc:
-        fail(str(exc), hint="check the case with `livermet validate CASE`, and the files its imaging names")
+        _case_error(exc, nothing)
 
 
-def _assess(path: Path, imaging: bool = True):
+def _assess(path: Path, imaging: bool = True, nothing: str = "nothing was written"):
     from livermet.assess import assess_case
     from livermet.case.errors import CaseError
 
     try:
         return assess_case(path, imaging=imaging)
     except CaseError as exc:
-        fail(str(exc), hint="check the case with `livermet validate CASE`, and the files its imaging names")
+        _case_error(exc, nothing)
 
 
 def report(
@@ -85,7 +108,7 @@ def report(
         try:
             doc, _ = report_for_case(case, deidentify=deidentify, figures=figures)
         except CaseError as exc:
-            fail(str(exc), hint="check the case with `livermet validate CASE`, and the files its imaging names")
+            _case_error(exc, "no report was written")
         try:
             status.update(f"report: writing {out.name}")
             html = render_html(doc)
@@ -142,8 +165,9 @@ def fhir_export(
         fail(f"CASE {str(case)!r}: file not found")
     from livermet.interop.fhir import bundle_json, case_to_bundle, export_gaps
 
-    case_obj = _load_case(case)
-    assessment = _assess(case, imaging=False).to_dict() if with_assessment else None
+    case_obj = _load_case(case, "no bundle was written")
+    assessment = (_assess(case, imaging=False, nothing="no bundle was written").to_dict()
+                  if with_assessment else None)
     if deidentify:
         from livermet.report.deidentify import deidentify as _deid
 
