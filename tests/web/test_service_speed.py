@@ -304,3 +304,59 @@ def test_assessment_process_is_replaced_after_it_dies(tmp_path):
         assert proc.compute(data) == first  # a fresh process
     finally:
         proc.shutdown()
+
+
+def test_read_requests_autocommit_and_writes_stay_atomic(tmp_path, demo_case, db_url, monkeypatch):
+    """On PostgreSQL a GET runs in autocommit (no BEGIN/ROLLBACK round trips); the pooled
+    connection goes back to transactions afterwards, so an edit whose audit row fails
+    leaves the case unchanged (the UPDATE is rolled back with it)."""
+    from livermet.web import services
+
+    app = make_app(tmp_path / "d", db_url)
+    a = Client(app, "admin")
+    pk = a.post("/api/cases", json={"data": demo_case}).json()["pk"]
+    pg = app.state.engine.dialect.name == "postgresql"
+    if pg:
+        with app.state.read_sessionmaker() as db:
+            assert db.connection().connection.dbapi_connection.autocommit is True
+    for _ in range(3):  # the pool's connections have all served reads
+        assert a.get(f"/api/cases/{pk}").status_code == 200
+    with app.state.sessionmaker() as db:
+        if pg:
+            assert db.connection().connection.dbapi_connection.autocommit is False
+
+    def broken_audit(*args, **kw):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(services, "audit", broken_audit)
+    case = a.get(f"/api/cases/{pk}").json()
+    data = case["data"]
+    data["labs"]["cea"] = 999.0
+    r = a.put(f"/api/cases/{pk}", json={"version": case["version"], "data": data})
+    assert r.status_code == 500 and "RuntimeError" in r.json()["detail"]
+    monkeypatch.undo()
+    again = a.get(f"/api/cases/{pk}").json()
+    assert again["version"] == case["version"] and again["data"]["labs"]["cea"] != 999.0
+    app.state.engine.dispose()
+
+
+def test_idle_pooled_connection_checked_and_replaced(pg_url, monkeypatch):
+    """PostgreSQL: a pooled connection idle past the limit is pinged before use, and one the
+    server has closed meanwhile is replaced instead of failing the request."""
+    import psycopg
+    from sqlalchemy import text
+
+    from livermet.web import db as dbmod
+
+    monkeypatch.setattr(dbmod, "PING_AFTER_IDLE_S", 0.0)
+    engine = dbmod.make_engine(pg_url)
+    try:
+        with engine.connect() as c:
+            first = c.execute(text("select pg_backend_pid()")).scalar()
+        with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
+            admin.execute("select pg_terminate_backend(%s)", (first,))
+        with engine.connect() as c:
+            second = c.execute(text("select pg_backend_pid()")).scalar()
+        assert second != first
+    finally:
+        engine.dispose()

@@ -85,6 +85,7 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = Session
+    app.state.read_sessionmaker = dbmod.make_read_sessionmaker(engine)  # GET and HEAD requests
     app.state.jobs = JobQueue(Session, app.state, HANDLERS)
     app.state.assessments = library.AssessmentCache()
     app.state.case_problems = library.ProblemsCache()

@@ -45,8 +45,10 @@ class Principal:
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """A database session for the request. An async dependency on purpose: creating and
     closing a session does no slow I/O, and a sync generator would cost two thread-pool
-    hops on every request (measured with bench/service.py)."""
-    db = request.app.state.sessionmaker()
+    hops on every request (measured with bench/service.py). Requests with a safe method get
+    a read session (``db.make_read_sessionmaker``: autocommit on PostgreSQL)."""
+    state = request.app.state
+    db = (state.read_sessionmaker if request.method in SAFE_METHODS else state.sessionmaker)()
     try:
         yield db
     finally:
