@@ -48,6 +48,15 @@ def _first_mask_path(specs: list[str]) -> str | None:
     return specs[0].split("=", 1)[1] if specs and "=" in specs[0] else None
 
 
+def _warn_bad_thread_setting() -> None:
+    import os
+
+    raw = os.environ.get("LIVERMET_THREADS", "").strip()
+    if raw and not (raw.isdigit() and int(raw) >= 1):
+        err.print(f"[yellow]warning:[/] LIVERMET_THREADS={escape(raw)} is not a whole number of threads "
+                  "(1 or more); the default is used", highlight=False)
+
+
 def _body_advice(height_cm: float | None, weight_kg: float | None) -> dict[str, str]:
     """A height of 1.75 (metres) or a weight of 165 (pounds): what was probably meant, from
     the case validator's usual ranges and common other units."""
@@ -140,6 +149,9 @@ def volumetry(
     for key, text in body_advice.items():
         if not text.startswith("!"):  # impossible values fail below, with this as the hint
             err.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
+        elif resection is None:  # not used without a resection, so nothing fails: say it here
+            err.print(f"[yellow]warning:[/] {escape(text[1:])} (not used: no --resection)", highlight=False)
+    _warn_bad_thread_setting()
     impossible = {k: v.lstrip("!") for k, v in body_advice.items() if v.startswith("!")}
     if (height_cm is None) != (weight_kg is None):
         err.print("[yellow]warning:[/] the standardised sFLR needs both --height-cm and --weight-kg; "
@@ -237,6 +249,8 @@ def _render(d: dict) -> None:
         out.print(rt)
         for c in r.get("cautions", []):
             out.print(f"[yellow]caution:[/] {escape(c)}")
+        for note in r.get("notes", []):
+            out.print(f"[dim]note:[/] {escape(note)}")
     for w in d["warnings"]:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     for f in d["files"]:

@@ -53,6 +53,7 @@ class Anatomy:
     vessels: dict[str, np.ndarray] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     ct_path: str | None = None
+    tumour_labelled: bool = True  # False: no input could mark tumour (tumour 0 = not segmented)
 
     @property
     def crop_slices(self) -> tuple[slice, slice, slice]:
@@ -411,10 +412,12 @@ def load_anatomy(
         labels = None
     if labels is None and not masks:
         raise ImagingInputError("labels", None, "a label map (--labels) or at least one mask (--mask ROLE=PATH)")
+    _check_distinct_mask_files(masks, labels)
     mapping = labelsets.resolve(labelset) if labelset is not None else None
 
     ref: Grid | None = read_grid(ct, "ct") if ct is not None else None
     pieces: list[_Piece] = []
+    tumour_labelled = False
     if labels is not None:
         say(f"reading labels {Path(labels).name}")
         images = read_label_images(labels, "labels")
@@ -448,6 +451,8 @@ def load_anatomy(
                     f"{', '.join(sorted(labelsets.BUILTIN))}, or a JSON mapping file",
                 )
             pieces += _pieces_from_image(img, mp, ref, "labels", warnings)
+            tumour_labelled = tumour_labelled or any(r in _TUMOUR_ROLES for r in mp.values())
+    tumour_labelled = tumour_labelled or any(role in _TUMOUR_ROLES for role, _ in masks)
     for role, path in masks:
         say(f"reading mask {role}={Path(path).name}")
         what = f"mask {role}"
@@ -461,6 +466,7 @@ def load_anatomy(
             pieces += _pieces_from_image(img, {value: role}, ref, what, warnings, separate_tumour=role == "tumour")
     assert ref is not None
     anat = _assemble(pieces, ref, warnings, labelset, str(ct) if ct else None)
+    anat.tumour_labelled = tumour_labelled
     if ct is not None and any("resampled by nearest neighbour" in w for w in warnings):
         _check_liver_lies_on_the_ct(anat, ct)
     return anat
@@ -496,6 +502,45 @@ def _check_liver_lies_on_the_ct(anat: Anatomy, ct: str | Path) -> None:
         )
 
 
+_TUMOUR_ROLES = ("tumour",)
+# patient direction of +x, +y, +z in LPS: (negative side, positive side)
+_LPS_SIDES = (("right", "left"), ("anterior", "posterior"), ("inferior", "superior"))
+
+
+def _warn_if_cut_off(lo: np.ndarray, hi: np.ndarray, ref: Grid, warnings: list[str]) -> None:
+    """The liver reaching the image's edge is probably cut off by the field of view: its
+    volumes (and the remnant's share) are then too small. Say on which side."""
+    sides = []
+    for ax in range(3):
+        for at_edge, sign in ((lo[ax] == 0, -1.0), (hi[ax] == ref.shape[ax], 1.0)):
+            if at_edge and ref.shape[ax] > 1:
+                d = sign * ref.direction[:, ax]
+                c = int(np.argmax(np.abs(d)))
+                sides.append(_LPS_SIDES[c][int(d[c] > 0)])
+    if sides:
+        warnings.append(
+            f"the liver reaches the {' and '.join(dict.fromkeys(sides))} edge of the image: it is probably cut "
+            "off by the field of view, and every volume (liver, segments, remnant) is then too small."
+        )
+
+
+def _check_distinct_mask_files(masks: list, labels) -> None:
+    """The same file given for two roles (or twice) is a slip: each role needs its own mask."""
+    import os
+
+    seen: dict[str, str] = {}
+    if labels is not None and Path(labels).is_file():
+        seen[os.path.realpath(labels)] = "--labels"
+    for role, path in masks:
+        key = os.path.realpath(path)
+        if key in seen:
+            raise ImagingInputError(
+                "mask", f"{role}={path}",
+                f"a different file for each mask; this file was also given as {seen[key]}",
+            )
+        seen[key] = f"{role}="
+
+
 def _liver_code_mask(c: np.ndarray) -> np.ndarray:
     # codes 1-10: segments, liver, tumour (labelsets.LIVER_CODES)
     return (c - np.uint8(1)) < np.uint8(10)
@@ -524,6 +569,7 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
             + (f" with label set {labelset}" if labelset else "")
             + ". Check --labelset (e.g. totalsegmentator: liver = 5) or pass --mask liver=PATH",
         )
+    _warn_if_cut_off(lo, hi, ref, warnings)
     lo = np.maximum(lo - 1, 0)
     hi = np.minimum(hi + 1, np.array(ref.shape))
     shape = tuple(int(v) for v in hi - lo)

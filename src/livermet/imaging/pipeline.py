@@ -46,12 +46,14 @@ class VolumetryResult:
     segments_functional_ml: dict[str, float] | None = None
     files: list[str] = field(default_factory=list)
     unassigned_ml: float = 0.0
+    tumour_segmented: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         r2 = lambda v: None if v is None else round(float(v), 2)  # noqa: E731
         return {
             "liver_ml": r2(self.liver_ml),
             "tumour_ml": r2(self.tumour_ml),
+            "tumour_segmented": self.tumour_segmented,
             "functional_liver_ml": r2(self.functional_liver_ml),
             "segments_ml": None if self.segments_ml is None else {k: r2(v) for k, v in self.segments_ml.items()},
             "segments_functional_ml": None
@@ -91,11 +93,16 @@ def _sflr(
     if std:
         raw.update(height_cm=height_cm, weight_kg=weight_kg)
     if remnant_ml <= 0:
+        from livermet.calculators.volume import SFLR_MIN, SFLR_MIN_SOURCE
+
         return {
             "sflr_measured_percent": 0.0,
             "sflr_standardised_percent": 0.0 if std else None,
             "adequate": False,
-            "notes": ["No liver remains after this plan."],
+            "adequacy_basis": raw["method"],
+            "threshold_percent": SFLR_MIN[liver_condition],
+            "notes": ["No liver remains after this plan: it cannot be performed as planned."],
+            "sources": [str(SFLR_MIN_SOURCE[liver_condition])],
         }
     try:
         res = run("sflr", raw)
@@ -178,6 +185,12 @@ def run_volumetry(
     plan = parse_resection(resection, list(resect_lesions or []), margin_mm)
     anat = load_anatomy(ct=ct, labels=labels, labelset=labelset, masks=masks, progress=say)
     _derive_segments(anat, landmarks, portal_branches, say)
+    if not anat.tumour_labelled:
+        anat.warnings.append(
+            "no input marks tumour (e.g. TotalSegmentator's total task has no tumour class): a tumour "
+            "volume of 0 means tumours were not segmented, not that there are none. Add --mask tumour=PATH "
+            "or a label set with a tumour label."
+        )
     grid = anat.crop_grid
     say("lesions")
     lesion_labels, n, sources, boxes = label_lesions_with_boxes(anat.tumour, anat.tumour_masks)
@@ -273,6 +286,7 @@ def run_volumetry(
         },
         segments_functional_ml=seg_func,
         unassigned_ml=unassigned_ml,
+        tumour_segmented=anat.tumour_labelled,
     )
     if figures_dir is not None:
         say("figures")
@@ -413,8 +427,18 @@ def volumetry_for_case(case, base_dir: str | Path | None = None, progress: Progr
         progress=progress,
     )
     d = result.to_dict()
+    typed_lesions = len(case.metastases.lesions) if case.metastases is not None else 0
     vol.total_liver_ml = d["liver_ml"]
-    vol.tumour_ml = d["tumour_ml"]
+    if d["tumour_segmented"]:
+        vol.tumour_ml = d["tumour_ml"]
+    elif vol.tumour_ml is not None:  # the images cannot show tumour: keep the typed volume
+        d["warnings"].append(f"volumetry.tumour_ml {vol.tumour_ml:g} mL is kept as typed: the images have no "
+                             "tumour label to measure it.")
+    else:
+        vol.tumour_ml = None if typed_lesions else d["tumour_ml"]
+    if d["tumour_segmented"] and typed_lesions > len(d["lesions"]):
+        d["warnings"].append(f"the case lists {typed_lesions} lesion(s) but the tumour labels show "
+                             f"{len(d['lesions'])}: check that the labels belong to this case and are complete.")
     vol.segments_ml = d["segments_ml"]
     if d["resection"] is not None:
         vol.remnant_ml = d["resection"]["remnant_ml"]
