@@ -360,3 +360,20 @@ def test_idle_pooled_connection_checked_and_replaced(pg_url, monkeypatch):
         assert second != first
     finally:
         engine.dispose()
+
+
+def test_server_uses_the_c_http_parser_and_event_loop(tmp_path):
+    """``livermet serve`` leaves uvicorn's choice on auto: with the dependencies installed it
+    parses HTTP with httptools and runs uvloop (where uvloop exists), ~0.12 ms less server
+    CPU per request than h11 and asyncio's loop (bench/service.py)."""
+    import sys
+
+    import uvicorn
+
+    app = make_app(tmp_path / "d")
+    config = uvicorn.Config(app, loop="auto", http="auto", log_level="warning")
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+    if sys.platform != "win32":
+        import uvloop  # noqa: F401 - a dependency on this platform; uvicorn's auto loop picks it
+    app.state.engine.dispose()
