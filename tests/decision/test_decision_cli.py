@@ -68,3 +68,27 @@ def test_option_codes_are_never_split_at_80_columns():
     assert max(len(line) for line in text.splitlines()) <= 80
     for code in ("pve_then_resection", "resection_with_ablation", "best_supportive_care"):
         assert code in text
+
+
+def test_source_names_are_never_split_mid_word_at_80_columns():
+    """QA finding: at 80 columns the Sources column broke "Makuuchi" into "Makuuch / i"."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    from livermet.assess import assess_case
+    from livermet.data import demo_case_path
+    from livermet.decision import render_options
+    from livermet.decision.render import _refs
+
+    a = assess_case(demo_case_path())
+    options = a.decision.to_dict()["options"]
+    words = {w.strip(",") for o in options for w in _refs(o.get("sources") or [], 4).split()}
+    assert "Makuuchi" in words  # the case that broke
+    buf = io.StringIO()
+    Console(file=buf, width=80, color_system=None).print(render_options(a.decision, width=80))
+    cells = [c.strip() for line in buf.getvalue().splitlines() for c in re.split(r"[│┃]", line)]
+    shown = {w.strip(",") for c in cells for w in c.split()}
+    long_words = {w for w in words if len(w) <= 16}
+    assert long_words <= shown, sorted(long_words - shown)

@@ -53,10 +53,16 @@ def build_table(data: Mapping[str, Any], width: int) -> Any:
     longest = max((len(str(o.get("code", ""))) for o in data.get("options", []) or []), default=8)
     table.add_column("Option", width=max(longest, 6), no_wrap=True)
     table.add_column("Status", width=12, no_wrap=True)
-    table.add_column("Key reasons", ratio=3, overflow="fold")
-    table.add_column("Sources", ratio=1, overflow="fold")
     n_reasons = 2 if narrow else 3
-    for o in data.get("options") or []:
+    refs = [_refs(o.get("sources") or [], 4 if narrow else 6) for o in data.get("options") or []]
+    # a source tag ("Makuuchi 1993,") is split only between its words: the column is at least
+    # as wide as the longest word (cut at 16 so that reasons keep most of the width)
+    longest_word = max((len(w) for r in refs for w in r.split()), default=7)
+    free = width - max(longest, 6) - 12 - 13  # two fixed columns; 4 x 2 padding + 5 rules
+    sources_width = max(min(longest_word, 16), free // 4)
+    table.add_column("Key reasons", width=max(free - sources_width, 10), overflow="fold")
+    table.add_column("Sources", width=sources_width, overflow="fold")
+    for o, ref in zip(data.get("options") or [], refs):
         status = o.get("status", "")
         reasons = o.get("reasons") or []
         shown = "\n".join(f"- {r}" for r in reasons[:n_reasons])
@@ -66,7 +72,7 @@ def build_table(data: Mapping[str, Any], width: int) -> Any:
         if missing and status != "not_suitable":
             shown += "\n[missing: " + ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "") + "]"
         table.add_row(o.get("code", ""), Text(LABEL.get(status, status), style=STYLE.get(status, "")),
-                      Text(shown), _refs(o.get("sources") or [], 4 if narrow else 6))
+                      Text(shown), ref)
     if data.get("knowledge_version"):
         table.caption = f"knowledge base {data['knowledge_version']}"
     return table
