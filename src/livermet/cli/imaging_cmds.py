@@ -107,7 +107,7 @@ def volumetry(
         "hepatic_veins, ivc. Several tumour masks are several lesions.",
     ),
     landmarks: Optional[Path] = typer.Option(
-        None, "--landmarks", help="JSON landmarks (LPS mm) to derive Couinaud segments by the classical planes."
+        None, "--landmarks", help="JSON landmarks (LPS mm) to derive Couinaud segments by the classical planes (format: docs/landmarks.md in the project)."
     ),
     portal_branches: Optional[Path] = typer.Option(
         None, "--portal-branches", help="Label map of portal branches (N = branch of segment N): vascular territories."

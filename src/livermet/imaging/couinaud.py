@@ -116,7 +116,7 @@ def validate_landmarks(landmarks: Any) -> dict[str, Any]:
     missing = [k for k in REQUIRED_KEYS if k not in landmarks]
     if missing:
         raise ImagingInputError(
-            "landmarks", f"missing {', '.join(missing)}", "all of " + ", ".join(REQUIRED_KEYS) + " (see livermet.imaging.couinaud)"
+            "landmarks", f"missing {', '.join(missing)}", "all of " + ", ".join(REQUIRED_KEYS) + " (format: docs/landmarks.md)"
         )
     system = str(landmarks.get("coordinate_system", "LPS")).upper()
     if system not in ("LPS", "RAS"):
