@@ -18,7 +18,10 @@ Checks, in order:
    the problem says so (albumin 41 "g/dL" is 41 g/L = 4.1 g/dL);
 4. structure and consistency: duplicate lesion ids, Couinaud segments outside 1-8, a remnant
    larger than the liver, extrahepatic sites listed while ``present`` is false, dates ...;
-5. unknown fields: kept (forward compatible) but reported as warnings, with the nearest
+5. the planned resection: ``volumetry.planned_resection`` must be a plan the imaging layer can
+   carry out (``livermet.imaging.resection.parse_resection``, imported only for such a case);
+   a listed lesion outside an anatomic plan's segments stays in the remnant (warning);
+6. unknown fields: kept (forward compatible) but reported as warnings, with the nearest
    known name (a typo such as ``bilirubn`` would otherwise silently drop a lab).
 
 About the ranges: they are defined, with their reasons, in :mod:`livermet.case.ranges`.
@@ -807,6 +810,133 @@ def _check_consistency(data: dict[str, Any], c: _Collector) -> None:
               severity=WARNING, value=0, expected=">= 1", code="consistency")
 
 
+def _segments_text(segments: Any) -> str:
+    """``[5, 6, 7, 8]`` -> "segments 5-8"; ``[2]`` -> "segment 2"; ``[4, 5, 8]`` -> "segments 4, 5, 8"."""
+    segs = sorted(set(segments))
+    return f"segment {segs[0]}" if len(segs) == 1 else f"segments {_segment_numbers(segs)}"
+
+
+def _segment_numbers(segments: Any) -> str:
+    """``[5, 6, 7, 8]`` -> "5-8" (runs of three or more joined), ``[4, 5, 8]`` -> "4, 5, 8"."""
+    segs = sorted(set(segments))
+    parts: list[str] = []
+    start = prev = segs[0]
+    for s in [*segs[1:], None]:
+        if s is not None and s == prev + 1:
+            prev = s
+            continue
+        parts += [f"{start}-{prev}"] if prev - start >= 2 else [str(x) for x in range(start, prev + 1)]
+        if s is not None:
+            start = prev = s
+    return ", ".join(parts)
+
+
+def _resection_hint(part: str, known: list[str]) -> str:
+    key = part.strip().lower().replace("-", "_").replace(" ", "_")
+    if any(ch.isdigit() for ch in key):
+        return "one segment: segmentectomy_7; several: segments:6,7"
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return ("anatomic resections use the Brisbane 2000 names; a parenchyma-sparing (wedge) "
+            "resection is 'lesions' with volumetry.resect_lesions")
+
+
+def _check_resection(data: dict[str, Any], c: _Collector) -> None:
+    """``volumetry.planned_resection`` (+ ``resect_lesions``, ``margin_mm``) against the plans
+    the imaging layer can carry out (:func:`livermet.imaging.resection.parse_resection`, the
+    one definition of the names), and the case's lesions against the plan's segments."""
+    vol = data.get("volumetry")
+    if not isinstance(vol, Mapping):
+        return
+    name, ids, margin = vol.get("planned_resection"), vol.get("resect_lesions"), vol.get("margin_mm")
+    has_name = isinstance(name, str) and bool(name.strip())
+    has_margin = isinstance(margin, (int, float)) and not isinstance(margin, bool) and math.isfinite(margin)
+    if not has_name and not has_margin:
+        return
+    try:  # numpy: imported only for a case that plans a resection
+        from livermet.imaging.errors import ImagingInputError
+        from livermet.imaging.resection import ALIASES, ANATOMIC_RESECTIONS, parse_resection
+    except ImportError:  # pragma: no cover - the imaging layer is part of livermet
+        return
+    if has_margin:
+        try:
+            parse_resection(None, ["?"], float(margin))
+        except ImagingInputError as exc:
+            c.add("volumetry.margin_mm", f"{_fmt(margin)} mm is not a margin livermet can plan",
+                  value=margin, expected=exc.expected, code="range")
+    if not has_name:
+        return
+    assert isinstance(name, str)
+    known = [*ANATOMIC_RESECTIONS, *ALIASES, "lesions"]
+    segments: set[int] = set()
+    ok, wants_lesions = True, False
+    for part in [p.strip() for p in name.split("+") if p.strip()]:
+        try:
+            plan = parse_resection(part, ["?"])  # "?": a lesions part alone needs some id
+        except ImagingInputError as exc:
+            ok = False
+            what = repr(name) if part.lower() == name.strip().lower() else f"{part!r} (in {name!r})"
+            c.add("volumetry.planned_resection", f"{what} is not a resection livermet knows",
+                  value=name, expected=exc.expected, code="vocabulary",
+                  hint=_resection_hint(part, known))
+            continue
+        if plan is not None and plan.segments:
+            segments |= set(plan.segments)
+        else:
+            wants_lesions = True
+    id_list = [str(x).strip() for x in ids if isinstance(x, str) and x.strip()] \
+        if isinstance(ids, list) else []
+    if ok and wants_lesions and not id_list:
+        c.add("volumetry.resect_lesions", f"planned_resection {name!r} removes lesions with a "
+              "margin, but no lesion ids are given", value=ids,
+              expected="the ids of the lesions to remove, e.g. [L1, L2]", code="missing",
+              hint="list them in volumetry.resect_lesions (the ids of metastases.lesions)")
+    if not ok:
+        return
+    removed = {i.upper() for i in id_list}
+    lesions = _get(data, "metastases.lesions")
+    if not isinstance(lesions, list):
+        return
+    listed = [les.get("id") for les in lesions if isinstance(les, Mapping) and isinstance(les.get("id"), str)]
+    img = data.get("imaging")
+    from_images = isinstance(img, Mapping) and bool(img.get("labels") or img.get("masks"))
+    if listed and not from_images:  # with images, the ids come from the label map
+        for j, lid in enumerate(ids if isinstance(ids, list) else []):
+            if isinstance(lid, str) and lid.strip() and lid.strip().upper() not in {x.upper() for x in listed}:
+                c.add(f"volumetry.resect_lesions[{j}]", f"lesion {lid!r} is not among the case's "
+                      f"lesions ({', '.join(listed)})", severity=WARNING, value=lid,
+                      expected="an id of metastases.lesions", code="consistency")
+    if not segments:
+        return
+    plan_text = f"{name} ({_segments_text(segments)})"
+    for i, les in enumerate(lesions):
+        if not isinstance(les, Mapping) or not isinstance(les.get("id"), str):
+            continue
+        segs = les.get("segments")
+        if not isinstance(segs, list) or not segs or les["id"].strip().upper() in removed or any(
+                isinstance(s, bool) or not isinstance(s, int) or s not in COUINAUD_SEGMENTS for s in segs):
+            continue
+        outside = set(segs) - segments
+        if not outside:
+            continue
+        fix = ("add it to volumetry.resect_lesions" if wants_lesions else
+               f"e.g. planned_resection {name}+lesions with resect_lesions [{les['id']}]")
+        if outside == set(segs):
+            c.add(f"metastases.lesions[{i}].segments", f"lesion {les['id']} in "
+                  f"{_segments_text(segs)} is outside {plan_text}: it stays in the remnant unless "
+                  "resected or ablated separately", severity=WARNING, value=segs,
+                  expected=f"segments removed by the plan ({_segment_numbers(segments)})",
+                  code="consistency", hint=f"{fix}, or plan its ablation")
+        else:
+            c.add(f"metastases.lesions[{i}].segments", f"lesion {les['id']} in "
+                  f"{_segments_text(segs)} extends outside {plan_text} into "
+                  f"{_segments_text(outside)}: the plan clears it only if the resection is extended",
+                  severity=WARNING, value=segs,
+                  expected=f"segments removed by the plan ({_segment_numbers(segments)})",
+                  code="consistency", hint=f"check the plan; {fix}")
+
+
 def _check_unknown_fields(node: Any, model: Any, path: str, c: _Collector) -> None:
     if not isinstance(node, Mapping) or model is None:
         return
@@ -867,6 +997,7 @@ def validate_case(data: Any) -> ValidationReport:
     _check_lesions(work, c)
     _check_dates(work, c)
     _check_consistency(work, c)
+    _check_resection(work, c)
     _check_unknown_fields(work, Case, "", c)
     problems = sorted(c.problems, key=_sort_key)
     ok = not any(p.is_error for p in problems)
