@@ -244,6 +244,7 @@ def test_imaging_hook_fills_volumetry(monkeypatch, tmp_path):
     doc["imaging"] = {"labels": "labels.nii.gz"}
     path = tmp_path / "case.json"
     path.write_text(json.dumps(doc))
+    (tmp_path / "labels.nii.gz").write_bytes(b"")  # must exist; the fake reads nothing
     a = assess_case(path, decision=False)
     assert calls["base_dir"] == tmp_path.resolve()
     assert a.scores["sflr"].value == pytest.approx(100 * 680 / 1700, abs=0.05)

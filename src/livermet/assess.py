@@ -27,6 +27,7 @@ decision step adds.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -738,11 +739,25 @@ _CASE_FIELD_OF_OPTION = {
 }
 _CASE_FIELD_OF_FLAG = (
     ("--mask segment_N=...", "imaging.masks {segment_N: PATH}"), ("--mask ROLE=PATH", "imaging.masks"),
-    ("--mask liver=PATH", "imaging.masks {liver: PATH}"), ("--labelset", "imaging.labelset"),
-    ("--labels", "imaging.labels"), ("--landmarks", "imaging.landmarks"),
-    ("--resect-lesions", "volumetry.resect_lesions"),
+    ("--mask liver=PATH", "imaging.masks {liver: PATH}"), ("--mask", "imaging.masks"),
+    ("--labelset", "imaging.labelset"), ("--labels", "imaging.labels"),
+    ("--landmarks", "imaging.landmarks"), ("--portal-branches", "imaging.portal_branches"),
+    ("--resect-lesions", "volumetry.resect_lesions"), ("--resection", "volumetry.planned_resection"),
+    ("--margin-mm", "volumetry.margin_mm"),
     ("--height-cm", "patient.height_cm"), ("--weight-kg", "patient.weight_kg"),
+    ("the CT argument", "imaging.ct"),
 )
+# one pass, the longest text first, a flag never matched inside a longer one (--labels/--labelset)
+_FLAG_PATTERN = re.compile("|".join(
+    re.escape(flag) + (r"(?![\w-])" if flag.startswith("--") else "")
+    for flag, _ in sorted(_CASE_FIELD_OF_FLAG, key=lambda fc: -len(fc[0]))))
+_FLAG_FIELD = dict(_CASE_FIELD_OF_FLAG)
+
+
+def _in_case_terms(text: str) -> str:
+    """An imaging message in the words of a case: its `livermet volumetry` options (and the CT
+    argument) named by the case fields that hold them."""
+    return _FLAG_PATTERN.sub(lambda m: _FLAG_FIELD[m.group(0)], text)
 
 
 def _run_imaging(case: Case, base_dir: Path | None, warnings: list[str],
@@ -766,10 +781,7 @@ def _run_imaging(case: Case, base_dir: Path | None, warnings: list[str],
             field_name = "masks." + field_name[5:]  # "mask liver" -> imaging.masks.liver
         path = _CASE_FIELD_OF_OPTION.get(
             field_name or "", f"imaging.{field_name}" if field_name and field_name != "imaging" else "imaging")
-        text = str(exc)
-        for flag, case_field in _CASE_FIELD_OF_FLAG:
-            text = text.replace(flag, case_field)
-        raise ImagingStepError(f"{path}: {text}") from None
+        raise ImagingStepError(f"{path}: {_in_case_terms(str(exc))}") from None
     # The imaging step's own warnings (label set against the names in the file, resampled
     # grids, lesions left in the remnant ...) belong to the assessment's warnings: the CLI,
     # the report and the web show those.
@@ -800,8 +812,9 @@ def _run_decision(case: Case, scores: Mapping[str, Any]) -> tuple[Any, dict[str,
 # ----------------------------------------------------------------------------------------
 
 
-def _validated(data: Mapping[str, Any]) -> ValidationReport:
-    report = validate_case(data)
+def _validated(data: Mapping[str, Any], base_dir: Path | None = None,
+               check_files: bool = False) -> ValidationReport:
+    report = validate_case(data, base_dir=base_dir, check_files=check_files)
     if not report.ok:
         raise CaseValidationError(report)
     return report
@@ -848,7 +861,9 @@ def assess_case(
         data = read_case_data(case)
 
     # 1. validate
-    report = _validated(data)
+    # the image files the case names must exist (each missing one is an error naming its
+    # field) when the images are to be read and their folder is known
+    report = _validated(data, Path(base_dir) if base_dir is not None else None, check_files=imaging)
     valid = report.case
     if valid is None:  # pragma: no cover - report.ok guarantees a case
         raise CaseValidationError(report)

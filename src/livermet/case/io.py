@@ -19,7 +19,7 @@ from livermet.case.errors import CaseError, CaseFileError, CaseParseError
 if TYPE_CHECKING:  # pragma: no cover
     from livermet.case.model import Case
 
-__all__ = ["read_case_data", "parse_case_text", "read_case_file", "load_case"]
+__all__ = ["read_case_data", "parse_case_text", "read_case_file", "load_case", "CaseDocument"]
 
 _YAML_SUFFIXES = {".yaml", ".yml"}
 _JSON_SUFFIXES = {".json"}
@@ -154,8 +154,19 @@ def parse_case_text(text: str, fmt: str | None = None, *, source: str = "<text>"
     return _top_level(data, source, fmt)
 
 
+class CaseDocument(dict):  # type: ignore[type-arg]
+    """A case mapping read from a file. ``folder`` is that file's folder: relative image paths
+    in ``imaging`` are read from there, and :func:`~livermet.case.validate.validate_case`
+    checks that they exist. A plain dict in every other respect."""
+
+    folder: Path | None = None
+
+
 def read_case_file(path: str | Path) -> dict[str, Any]:
-    """Parse a case file; the suffix (.json, .yaml, .yml) chooses the parser."""
+    """Parse a case file; the suffix (.json, .yaml, .yml) chooses the parser.
+
+    The mapping returned remembers the file's folder (:class:`CaseDocument`).
+    """
     p = Path(path)
     if not p.exists():
         raise CaseFileError(str(p), "file not found", hint="check the path (relative to the current directory)")
@@ -172,7 +183,9 @@ def read_case_file(path: str | Path) -> dict[str, Any]:
                             hint="a case is a JSON or YAML document: start from `livermet schema` or the demo case")
     suffix = p.suffix.lower()
     fmt = "yaml" if suffix in _YAML_SUFFIXES else "json" if suffix in _JSON_SUFFIXES else None
-    return parse_case_text(text, fmt, source=str(p))
+    doc = CaseDocument(parse_case_text(text, fmt, source=str(p)))
+    doc.folder = p.resolve().parent
+    return doc
 
 
 def read_case_data(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
@@ -182,7 +195,11 @@ def read_case_data(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     is a path.
     """
     if isinstance(source, Mapping):
-        return _plain(copy.deepcopy(dict(source)))
+        data = _plain(copy.deepcopy(dict(source)))
+        if getattr(source, "folder", None) is not None:  # a CaseDocument keeps its folder
+            data = CaseDocument(data)
+            data.folder = source.folder  # type: ignore[attr-defined]
+        return data
     if isinstance(source, Path):
         return read_case_file(source)
     if isinstance(source, str):
@@ -193,8 +210,12 @@ def read_case_data(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     raise CaseError(f"cannot read a case from a {type(source).__name__}: give a path, a string or a mapping")
 
 
-def load_case(source: "str | Path | Mapping[str, Any] | Case") -> "Case":
+def load_case(source: "str | Path | Mapping[str, Any] | Case", *,
+              base_dir: str | Path | None = None) -> "Case":
     """Read and validate a case; return it normalised (labs as canonical floats).
+
+    Image files named in ``imaging`` must exist, relative to ``base_dir`` (default: the case
+    file's folder when ``source`` is a path; not checked when the folder is unknown).
 
     Raises
     ------
@@ -211,7 +232,7 @@ def load_case(source: "str | Path | Mapping[str, Any] | Case") -> "Case":
         data: Any = source.model_dump(mode="json", exclude_unset=False)
     else:
         data = read_case_data(source)
-    report = validate_case(data)
+    report = validate_case(data, base_dir=base_dir)
     if not report.ok:
         raise CaseValidationError(report)
     return report.case  # type: ignore[return-value]  # ok implies a case

@@ -21,6 +21,8 @@ Checks, in order:
 5. the planned resection: ``volumetry.planned_resection`` must be a plan the imaging layer can
    carry out (``livermet.imaging.resection.parse_resection``, imported only for such a case);
    a listed lesion outside an anatomic plan's segments stays in the remnant (warning);
+   images: named but unused (no label map or masks), an unknown label set or mask role, and,
+   when the case file's folder is known, every image file that does not exist;
 6. unknown fields: kept (forward compatible) but reported as warnings, with the nearest
    known name (a typo such as ``bilirubn`` would otherwise silently drop a lab).
 
@@ -35,6 +37,7 @@ import difflib
 import math
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from livermet import units
@@ -68,7 +71,8 @@ class Problem:
     ``""`` for the document itself), ``value`` what was found, ``expected`` what is accepted
     (type, unit, range or vocabulary), ``hint`` how to fix it / what was probably meant.
     ``code`` classifies it: parse, type, vocabulary, missing, unit, range, implausible,
-    unusual, duplicate, consistency, date, unknown_field.
+    unusual, duplicate, consistency, date, file (an image the case names does not exist),
+    unknown_field.
     """
 
     path: str
@@ -937,17 +941,107 @@ def _check_resection(data: dict[str, Any], c: _Collector) -> None:
                   code="consistency", hint=f"check the plan; {fix}")
 
 
+# The case fields that name image files, as the imaging step reads them (a path relative to
+# the case file's folder, a file or a folder: DICOM series, TotalSegmentator output).
+IMAGE_PATH_FIELDS = ("ct", "labels", "landmarks", "portal_branches")
+
+
+def _image_paths(img: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(case field path, path as written) for every image file the case names."""
+    for key in IMAGE_PATH_FIELDS:
+        if isinstance(img.get(key), str) and img[key].strip():
+            yield f"imaging.{key}", img[key]
+    masks = img.get("masks")
+    if isinstance(masks, Mapping):
+        for role, paths in masks.items():
+            if isinstance(paths, str):
+                yield f"imaging.masks.{role}", paths
+            elif isinstance(paths, list):
+                for i, p in enumerate(paths):
+                    if isinstance(p, str):
+                        yield f"imaging.masks.{role}[{i}]", p
+
+
+def _check_imaging(data: dict[str, Any], c: _Collector, folder: Path | None) -> None:
+    """Images the case names: are they used at all, do the label set and mask roles exist, and
+    (when the case file's folder is known) do the files exist."""
+    img = data.get("imaging")
+    if not isinstance(img, Mapping):
+        return
+    from livermet.imaging.labelsets import BUILTIN, ROLE_CODE, normalise_role  # light: no numpy
+
+    maps = bool(img.get("labels")) or bool(img.get("masks"))
+    named = [f"imaging.{k}" for k in ("ct", "landmarks", "portal_branches", "labelset") if img.get(k)]
+    if named and not maps:
+        typo = [k for k in img if isinstance(k, str) and k not in ("labels", "masks") and
+                difflib.get_close_matches(k, ["labels", "masks"], n=1, cutoff=0.75)]
+        c.add("imaging", f"{', '.join(named)} given without a label map (imaging.labels) or masks "
+              "(imaging.masks): livermet measures volumes on label maps, so the images are not used",
+              severity=WARNING, value=None, code="missing",
+              expected="imaging.labels (with imaging.labelset) or imaging.masks {liver: PATH, tumour: PATH}",
+              hint=(f"imaging.{typo[0]} is not read: did you mean imaging."
+                    f"{difflib.get_close_matches(typo[0], ['labels', 'masks'], n=1, cutoff=0.75)[0]}?"
+                    if typo else "`livermet segment CT OUT_DIR` writes label maps from the CT"))
+    labelset = img.get("labelset")
+    if isinstance(labelset, str) and labelset.strip() and labelset not in BUILTIN:
+        builtin = sorted(BUILTIN)
+        if labelset.strip().lower() in BUILTIN:
+            c.add("imaging.labelset", f"{labelset!r}: built-in label sets are written in lower case",
+                  value=labelset, expected="one of " + ", ".join(builtin) + ", or a JSON mapping file",
+                  code="vocabulary", hint=f"write {labelset.strip().lower()!r}")
+        elif not labelset.strip().lower().endswith(".json"):
+            close = difflib.get_close_matches(labelset.strip().lower(), builtin, n=1, cutoff=0.6)
+            c.add("imaging.labelset", f"{labelset!r} is not a label set livermet knows",
+                  value=labelset, code="vocabulary",
+                  expected="one of " + ", ".join(builtin) + ", or a JSON file mapping label "
+                  "values to roles", hint=f"did you mean {close[0]!r}?" if close else None)
+        elif folder is not None:
+            _check_path(c, "imaging.labelset", labelset, folder)
+    masks = img.get("masks")
+    if isinstance(masks, Mapping):
+        roles = list(ROLE_CODE)
+        for role in masks:
+            if role in ROLE_CODE:
+                continue
+            canon = normalise_role(str(role))
+            close = difflib.get_close_matches(str(role).lower(), roles, n=1, cutoff=0.6)
+            c.add(f"imaging.masks.{role}", f"{role!r} is not a mask role livermet knows",
+                  value=role, expected="one of " + ", ".join(roles), code="vocabulary",
+                  hint=f"write {canon!r}" if canon else f"did you mean {close[0]!r}?" if close else None)
+    if folder is not None:
+        for path, value in _image_paths(img):
+            _check_path(c, path, value, folder)
+
+
+def _check_path(c: _Collector, path: str, value: str, folder: Path) -> None:
+    p = Path(value).expanduser()
+    full = p if p.is_absolute() else folder / p
+    if not full.exists():
+        where = "" if p.is_absolute() else f" (read from the case file's folder: {full})"
+        c.add(path, f"file not found: {value}{where}", value=value, code="file",
+              expected="an existing file or folder, absolute or relative to the case file")
+
+
+# Keys a model keeps as extras that livermet reads all the same: the imaging step takes
+# ``imaging.portal_branches`` from the extras (livermet.imaging.pipeline.volumetry_for_case), so
+# it is known here rather than declared in the model (which would hide it from that step).
+KNOWN_EXTRA_FIELDS: dict[str, tuple[str, ...]] = {"Imaging": ("portal_branches",)}
+
+
 def _check_unknown_fields(node: Any, model: Any, path: str, c: _Collector) -> None:
     if not isinstance(node, Mapping) or model is None:
         return
     fields = model.model_fields
+    names = [*fields, *KNOWN_EXTRA_FIELDS.get(model.__name__, ())]
     for key, value in node.items():
         sub = f"{path}.{key}" if path else str(key)
         if key not in fields:
-            close = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.75)
+            if key in names:
+                continue
+            close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.75)
             c.add(sub, f"unknown field {key!r}: kept, but livermet does not use it",
                   severity=WARNING, value=value if not isinstance(value, (dict, list)) else None,
-                  expected="fields: " + ", ".join(fields), code="unknown_field",
+                  expected="fields: " + ", ".join(names), code="unknown_field",
                   hint=f"did you mean {close[0]!r}?" if close else None)
             continue
         annotation = fields[key].annotation
@@ -969,7 +1063,8 @@ def _sort_key(p: Problem) -> tuple[int, int]:
     return (0 if p.is_error else 1, _SECTION_ORDER.get(top, -1))
 
 
-def validate_case(data: Any) -> ValidationReport:
+def validate_case(data: Any, *, base_dir: str | Path | None = None,
+                  check_files: bool = True) -> ValidationReport:
     """Check a raw case mapping; report every problem and, if there is no error, the case.
 
     Parameters
@@ -977,6 +1072,13 @@ def validate_case(data: Any) -> ValidationReport:
     data
         The case as parsed from JSON/YAML (:func:`livermet.case.io.read_case_data`). It is
         not modified.
+    base_dir
+        The case file's folder, against which relative image paths in ``imaging`` are read.
+        Default: the folder of the file ``data`` was read from (``read_case_data(path)``
+        records it), else unknown.
+    check_files
+        When the folder is known, every file or folder ``imaging`` names must exist (an error
+        per missing one). ``livermet assess --no-imaging`` does not read them: False.
 
     Returns
     -------
@@ -998,6 +1100,8 @@ def validate_case(data: Any) -> ValidationReport:
     _check_dates(work, c)
     _check_consistency(work, c)
     _check_resection(work, c)
+    folder = Path(base_dir) if base_dir is not None else getattr(data, "folder", None)
+    _check_imaging(work, c, folder if check_files else None)
     _check_unknown_fields(work, Case, "", c)
     problems = sorted(c.problems, key=_sort_key)
     ok = not any(p.is_error for p in problems)
