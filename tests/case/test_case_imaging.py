@@ -70,6 +70,7 @@ def test_missing_image_files_are_errors_relative_to_the_case_file(tmp_path, monk
     monkeypatch.chdir(tmp_path)  # relative to the case file, not to the current directory
     with pytest.raises(CaseValidationError) as e:
         load_case(path)
+    assert load_case(path, check_files=False).imaging.ct == "images/ct.nii.gz"
     errors = e.value.report.errors
     assert [(p.path, p.code, p.value) for p in errors] == [
         ("imaging.ct", "file", "images/ct.nii.gz"),

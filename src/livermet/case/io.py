@@ -211,11 +211,12 @@ def read_case_data(source: str | Path | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_case(source: "str | Path | Mapping[str, Any] | Case", *,
-              base_dir: str | Path | None = None) -> "Case":
+              base_dir: str | Path | None = None, check_files: bool = True) -> "Case":
     """Read and validate a case; return it normalised (labs as canonical floats).
 
     Image files named in ``imaging`` must exist, relative to ``base_dir`` (default: the case
-    file's folder when ``source`` is a path; not checked when the folder is unknown).
+    file's folder when ``source`` is a path; not checked when the folder is unknown or
+    ``check_files`` is False, for a use that never reads the images).
 
     Raises
     ------
@@ -232,7 +233,7 @@ def load_case(source: "str | Path | Mapping[str, Any] | Case", *,
         data: Any = source.model_dump(mode="json", exclude_unset=False)
     else:
         data = read_case_data(source)
-    report = validate_case(data, base_dir=base_dir)
+    report = validate_case(data, base_dir=base_dir, check_files=check_files)
     if not report.ok:
         raise CaseValidationError(report)
     return report.case  # type: ignore[return-value]  # ok implies a case
