@@ -106,6 +106,23 @@ def test_missing_inputs_when_labs_are_removed():
     assert "bsa" in a.scores  # the rest still runs
 
 
+def test_missing_fields_name_only_the_empty_ones():
+    # QA: remnant and total liver volume filled, tumour volume not: the advice listed all
+    # three sources of the remnant fraction ("fill volumetry.remnant_ml, ...").
+    a = assess_case({"id": "x", "labs": {"icg_r15": 8},
+                     "volumetry": {"remnant_ml": 600, "total_liver_ml": 1500}}, decision=False)
+    assert a.missing["icgk_f"] == ("remnant_percent",)
+    assert a.missing_fields["icgk_f"] == ("volumetry.tumour_ml",)
+    assert a.missing_fields["sflr"] == ("volumetry.tumour_ml", "patient.height_cm", "patient.weight_kg")
+    # synchronous recorded (false), interval not: only the interval is asked for
+    doc = copy.deepcopy(DEMO)
+    doc["metastases"]["disease_free_interval_months"] = None
+    doc["metastases"]["synchronous"] = False
+    b = assess_case(doc, decision=False)
+    assert b.missing_fields["fong"] == ("metastases.disease_free_interval_months",)
+    assert b.to_dict()["missing_fields"]["fong"] == ["metastases.disease_free_interval_months"]
+
+
 def test_si_labs_give_the_same_scores(demo_assessment):
     doc = copy.deepcopy(DEMO)
     doc["labs"].update(bilirubin={"value": 0.7 * 17.1, "unit": "umol/L"},

@@ -612,12 +612,31 @@ class _Scores:
     warnings: list[str] = field(default_factory=list)
 
 
-def _fields_for(inputs: list[str]) -> tuple[str, ...]:
+def _is_filled(case: Case, path: str) -> bool:
+    """Whether the case has a value at ``path`` (``a.b``; ``a.list[].c``: any item has one)."""
+
+    def walk(node: Any, parts: list[str]) -> bool:
+        if not parts:
+            return node is not None and node != [] and node != {}
+        head, rest = parts[0], parts[1:]
+        key = head.removesuffix("[]")
+        value = node.get(key) if isinstance(node, Mapping) else getattr(node, key, None)
+        if head.endswith("[]"):
+            return isinstance(value, list) and any(walk(item, rest) for item in value)
+        return value is not None and walk(value, rest)
+
+    return walk(case, path.split("."))
+
+
+def _fields_for(inputs: list[str], case: Case | None = None) -> tuple[str, ...]:
+    """The case fields that would supply ``inputs`` (as :func:`missing_inputs` names them),
+    leaving out those the case already fills (a derived input such as remnant_percent lists
+    all its sources; only the empty ones are worth asking for)."""
     paths: list[str] = []
     for item in inputs:
         for alt in item.replace("+", "|").split("|"):
             for path in INPUT_FIELDS.get(alt.strip(), ()):
-                if path not in paths:
+                if path not in paths and (case is None or not _is_filled(case, path)):
                     paths.append(path)
     return tuple(paths)
 
@@ -643,7 +662,7 @@ def compute_scores(case: Case, facts: Mapping[str, Any] | None = None) -> _Score
         lacking = missing_inputs(plan.calculator, available)
         if lacking:
             out.missing[key] = tuple(lacking)
-            out.missing_fields[key] = _fields_for(lacking)
+            out.missing_fields[key] = _fields_for(lacking, case)
             return
         try:
             result = run(plan.calculator, available)
