@@ -121,6 +121,13 @@ def test_missing_fields_name_only_the_empty_ones():
     b = assess_case(doc, decision=False)
     assert b.missing_fields["fong"] == ("metastases.disease_free_interval_months",)
     assert b.to_dict()["missing_fields"]["fong"] == ["metastases.disease_free_interval_months"]
+    # a list field filled for some lesions only is still asked for
+    doc = copy.deepcopy(DEMO)
+    doc["metastases"]["lesions"][0]["diameter_mm"] = None
+    doc["metastases"]["lesions"][1]["diameter_mm"] = None
+    c = assess_case(doc, decision=False)
+    assert "metastases.lesions[].diameter_mm" in c.missing_fields["fong"]
+    assert "metastases.lesions" not in c.missing_fields["fong"]
 
 
 def test_si_labs_give_the_same_scores(demo_assessment):

@@ -613,7 +613,8 @@ class _Scores:
 
 
 def _is_filled(case: Case, path: str) -> bool:
-    """Whether the case has a value at ``path`` (``a.b``; ``a.list[].c``: any item has one)."""
+    """Whether the case has a value at ``path`` (``a.b``; ``a.list[].c``: every item has one,
+    so a field filled for some lesions only is still worth asking for)."""
 
     def walk(node: Any, parts: list[str]) -> bool:
         if not parts:
@@ -622,7 +623,7 @@ def _is_filled(case: Case, path: str) -> bool:
         key = head.removesuffix("[]")
         value = node.get(key) if isinstance(node, Mapping) else getattr(node, key, None)
         if head.endswith("[]"):
-            return isinstance(value, list) and any(walk(item, rest) for item in value)
+            return isinstance(value, list) and bool(value) and all(walk(item, rest) for item in value)
         return value is not None and walk(value, rest)
 
     return walk(case, path.split("."))
