@@ -3,7 +3,8 @@
 Reading only parses; :func:`livermet.case.validate.validate_case` checks the content.
 :func:`load_case` does both and returns the normalised :class:`~livermet.case.model.Case`.
 A broken document raises :class:`~livermet.case.errors.CaseParseError` with the line and
-column of the fault.
+column of the fault. YAML scalars follow the YAML 1.2 core schema (``no`` is text, ``0012``
+stays ``"0012"``; see ``_YAML12_RESOLVERS``), not PyYAML's YAML 1.1 defaults.
 """
 
 from __future__ import annotations
@@ -84,15 +85,45 @@ def _parse_json(text: str, source: str) -> Any:
         ) from None
 
 
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution) for plain scalars.
+# PyYAML resolves YAML 1.1: `ascites: no` became False, `cirrhosis: yes` True, `id: 0012` the
+# octal 10, `1:30` the number 90, `2026-11-27` a date. Here only true/false are booleans and
+# only null/~/empty is null; a number written with a leading zero (`0012`, `061`) stays text:
+# YAML 1.1 reads it as octal and YAML 1.2 as decimal, so the writer's intent is unknown, and
+# text loses nothing (an id or MRN keeps its zeros; a numeric field reports it with a hint).
+_YAML12_RESOLVERS = (
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
+     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+    ("tag:yaml.org,2002:merge", r"^<<$", "<"),
+)
+
+
+def _yaml12_int(loader: Any, node: Any) -> int:
+    # the resolver admits only decimal without leading zeros, 0o.. and 0x..: int(x, 0) reads all
+    return int(loader.construct_scalar(node), 0)
+
+
 def _parse_yaml(text: str, source: str) -> Any:
+    import re
+
     import yaml
 
     class Loader(yaml.SafeLoader):
-        pass
+        yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    for tag, pattern, first in _YAML12_RESOLVERS:
+        Loader.add_implicit_resolver(tag, re.compile(pattern), list(first) + ([""] if tag.endswith("null") else []))
+    Loader.add_constructor("tag:yaml.org,2002:int", _yaml12_int)
 
     def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor`: merged (and overridden) by construct_mapping
             key = loader.construct_object(key_node)
             if key in seen:
                 raise yaml.constructor.ConstructorError(

@@ -35,6 +35,7 @@ import copy
 import datetime as _dt
 import difflib
 import math
+import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,6 +213,35 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
+_DECIMAL_COMMA = re.compile(r"^\s*([-+]?\d+),(\d+)(.*)$")
+_LEADING_ZERO = re.compile(r"^\s*[-+]?0\d+(?:\.\d*)?\s*$")
+_YAML11_TRUE, _YAML11_FALSE = ("yes", "y", "on"), ("no", "n", "off")
+
+
+def _decimal_comma_hint(text: str) -> str | None:
+    """What to write for a number typed with a decimal comma (``"1,1"``); never converted."""
+    m = _DECIMAL_COMMA.match(text)
+    if not m:
+        return None
+    whole, frac, rest = m.groups()
+    if len(frac) == 3:
+        return (f"a comma in {text.strip()!r} is a decimal comma ({whole}.{frac}) or a thousands "
+                f"separator ({whole}{frac}): write the number with a decimal point and no separator")
+    return (f"a decimal comma was probably meant: write {whole}.{frac}{rest.rstrip()} "
+            "(livermet reads only a point as the decimal mark)")
+
+
+def _number_text_hint(text: str) -> str | None:
+    """A hint for a number that arrived as text: a decimal comma or a leading zero."""
+    hint = _decimal_comma_hint(text)
+    if hint is None and _LEADING_ZERO.match(text):
+        number = float(text)
+        shown = int(number) if number.is_integer() and "." not in text else number
+        hint = (f"write {shown} without the leading zero (a number with a leading zero is read as "
+                "text: YAML 1.1 tools read it as octal, YAML 1.2 as decimal)")
+    return hint
+
+
 def _get(data: Any, dotted: str) -> Any:
     node = data
     for part in dotted.split("."):
@@ -350,6 +380,7 @@ class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.conversions: list[dict[str, Any]] = []
+        self.split_keys: set[str] = set()  # "decimals" of a number split at a comma
 
     def add(self, path: str, message: str, severity: str = ERROR, **kw: Any) -> None:
         self.problems.append(Problem(path=path, message=message, severity=severity, **kw))
@@ -421,7 +452,8 @@ def _normalise_labs(data: dict[str, Any], c: _Collector) -> None:
             if number is None:
                 labs[name] = None
                 c.add(path + ".value", f"lab value {v!r} is not a number", value=v,
-                      expected=expected, code="type")
+                      expected=expected, code="type",
+                      hint=_number_text_hint(v) if isinstance(v, str) else None)
                 continue
             if unit is not None and not isinstance(unit, str):
                 labs[name] = None
@@ -435,13 +467,20 @@ def _normalise_labs(data: dict[str, Any], c: _Collector) -> None:
                       hint=f'add "unit" (e.g. "{spec.unit}") or give a plain number in {spec.unit}')
                 continue
         elif isinstance(raw, str):
+            comma = _decimal_comma_hint(raw)
+            if comma is not None:
+                labs[name] = None
+                c.add(path, f"{spec.what} {raw!r} has a comma in the number", value=raw,
+                      expected=expected, code="type", hint=comma)
+                continue
             try:
                 number, unit = units.parse_value_with_unit(raw)
             except ValueError:
                 number = None
         if number is None:
             labs[name] = None
-            c.add(path, f"{spec.what} must be a number", value=raw, expected=expected, code="type")
+            c.add(path, f"{spec.what} must be a number", value=raw, expected=expected, code="type",
+                  hint=_number_text_hint(raw) if isinstance(raw, str) else None)
             continue
         if not math.isfinite(number):
             labs[name] = None
@@ -565,6 +604,15 @@ def _pydantic_problems(data: dict[str, Any], c: _Collector) -> Case | None:
             continue
         if etype == "literal_error":
             choices = _literal_choices(e.get("ctx"))
+            if isinstance(value, bool):
+                # `ascites: no` read by a YAML 1.1 tool, or an unquoted true/false
+                example = ', e.g. "none"' if value is False and "none" in choices else ""
+                c.add(path, f"the boolean {str(value).lower()} is not an accepted value",
+                      value=value, expected="one of: " + " | ".join(choices), code="vocabulary",
+                      hint=f"YAML read it as {str(value).lower()}: unquoted true/false (and, in "
+                      "YAML 1.1 tools, yes/no/on/off) are booleans; write one of the words, "
+                      f"quoted if in doubt{example}")
+                continue
             c.add(path, f"{value!r} is not an accepted value", value=value,
                   expected="one of: " + " | ".join(choices), code="vocabulary",
                   hint=_did_you_mean(value, choices))
@@ -579,9 +627,17 @@ def _pydantic_problems(data: dict[str, Any], c: _Collector) -> Case | None:
         if path.endswith("]") and ".segments[" in path and isinstance(value, str):
             hint = "Couinaud segments are whole numbers 1-8 (segment 4a/4b: write 4)"
         elif isinstance(value, str) and expected.startswith(("a number", "an integer")):
-            hint = "write the number without quotes or units (units are fixed by the field name)"
+            hint = _number_text_hint(value) or \
+                "write the number without quotes or units (units are fixed by the field name)"
         elif isinstance(value, str) and etype == "bool_type":
-            hint = "write true or false without quotes"
+            word = value.strip().lower()
+            hint = ("write true or false without quotes" if word not in _YAML11_TRUE + _YAML11_FALSE
+                    else f"write {'true' if word in _YAML11_TRUE else 'false'} without quotes: only "
+                    f"true and false are booleans ({value!r} is text)")
+        elif etype == "string_type" and isinstance(value, bool):
+            hint = f'if it is text, write it in quotes: "{str(value).lower()}"'
+        elif etype == "string_type" and isinstance(value, (int, float)):
+            hint = f'write it in quotes: "{value}" (unquoted, it is read as a number)'
         elif isinstance(value, float) and etype == "int_type" and value.is_integer():
             hint = f"write {int(value)}"
         c.add(path, f"expected {expected}, got {type(value).__name__} {value!r}"
@@ -600,6 +656,32 @@ def _check_nonfinite(node: Any, path: str, c: _Collector) -> None:
     elif isinstance(node, list):
         for i, v in enumerate(node):
             _check_nonfinite(v, f"{path}[{i}]", c)
+
+
+def _check_split_decimals(node: Any, path: str, c: _Collector) -> None:
+    """YAML splits ``{inr: 1,1}`` at the comma: ``inr: 1`` and a field ``"1"`` without a value.
+    Such a pair is an error at the number (its decimals were lost), never read silently."""
+    if isinstance(node, list):
+        for i, v in enumerate(node):
+            _check_split_decimals(v, f"{path}[{i}]", c)
+        return
+    if not isinstance(node, Mapping):
+        return
+    prev: tuple[str, Any] | None = None
+    for key, value in node.items():
+        sub = f"{path}.{key}" if path else str(key)
+        if (prev is not None and isinstance(key, str) and key.isdigit() and value is None
+                and isinstance(prev[1], int) and not isinstance(prev[1], bool)):
+            prev_path = f"{path}.{prev[0]}" if path else prev[0]
+            c.add(prev_path, f"{prev[1]} followed by a field {key!r} without a value: a decimal "
+                  f"comma inside {{ }} splits the number ({prev[0]}: {prev[1]},{key})",
+                  value=prev[1], expected="a number with a decimal point", code="type",
+                  hint=f"write {prev[0]}: {prev[1]}.{key} (livermet reads only a point as the "
+                  "decimal mark)")
+            c.split_keys.add(sub)
+        else:
+            _check_split_decimals(value, sub, c)
+        prev = (str(key), value)
 
 
 def _check_ranges(data: dict[str, Any], c: _Collector) -> None:
@@ -1036,7 +1118,7 @@ def _check_unknown_fields(node: Any, model: Any, path: str, c: _Collector) -> No
     for key, value in node.items():
         sub = f"{path}.{key}" if path else str(key)
         if key not in fields:
-            if key in names:
+            if key in names or sub in c.split_keys:
                 continue
             close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.75)
             c.add(sub, f"unknown field {key!r}: kept, but livermet does not use it",
@@ -1093,6 +1175,7 @@ def validate_case(data: Any, *, base_dir: str | Path | None = None,
         return ValidationReport(tuple(c.problems))
     work = copy.deepcopy(dict(data))
     _check_nonfinite(work, "", c)
+    _check_split_decimals(work, "", c)
     _normalise_labs(work, c)
     case = _pydantic_problems(work, c)
     _check_ranges(work, c)
