@@ -781,18 +781,23 @@ def _check_dates(data: dict[str, Any], c: _Collector) -> None:
             else:
                 parsed[path] = d
     birth = parsed.get("patient.birth_date")
-    ref = parsed.get("meeting_date") or _dt.date.today()
+    # the age is compared at the meeting, or today when the case has no meeting date
+    at_meeting = "meeting_date" in parsed
+    ref = parsed["meeting_date"] if at_meeting else _dt.date.today()
+    when = f"on the meeting date {ref.isoformat()}" if at_meeting else \
+        f"today, {ref.isoformat()} (no meeting_date)"
     if birth is not None:
         if birth > ref:
-            c.add("patient.birth_date", "birth date is after the meeting (or today)",
+            c.add("patient.birth_date", f"birth date is after the meeting date {ref.isoformat()}"
+                  if at_meeting else f"birth date is in the future (today is {ref.isoformat()})",
                   value=data["patient"]["birth_date"], expected="a date in the past",
                   code="date")
         age = _as_number(_get(data, "patient.age"))
-        if age is not None and "meeting_date" in parsed:
+        if age is not None and birth <= ref:
             years = (ref - birth).days / 365.25
             if abs(years - age) > AGE_BIRTH_DATE_TOLERANCE_YEARS:
                 c.add("patient.age", f"age {_fmt(age)} does not match the birth date "
-                      f"({years:.1f} years at the meeting)", severity=WARNING, value=age,
+                      f"({years:.1f} years {when})", severity=WARNING, value=age,
                       expected=f"about {years:.0f}", code="consistency")
 
 
