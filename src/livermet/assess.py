@@ -817,6 +817,22 @@ def _run_imaging(case: Case, base_dir: Path | None, warnings: list[str],
     return work, (dict(result) if isinstance(result, Mapping) else {"result": result})
 
 
+# A calculator's input error for an input that is absent reads "icg_r15=None: expected ..."
+# (livermet.calculators.base.CalculatorInputError): None is not a value anyone typed.
+_ABSENT_INPUT = re.compile(r"\b([a-z][a-z0-9_]*)=None: expected ")
+
+
+def _absent_in_case_terms(text: str) -> str:
+    """``makuuchi: icg_r15=None: expected X`` -> ``makuuchi: icg_r15 not recorded (labs.icg_r15):
+    expected X``: an absent input said as such, with the case field that supplies it."""
+    def name(m: re.Match[str]) -> str:
+        fields = INPUT_FIELDS.get(m.group(1))
+        where = f" ({', '.join(fields)})" if fields else ""
+        return f"{m.group(1)} not recorded{where}: expected "
+
+    return _ABSENT_INPUT.sub(name, text)
+
+
 def _run_decision(case: Case, scores: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     import livermet.decision
 
@@ -824,6 +840,8 @@ def _run_decision(case: Case, scores: Mapping[str, Any]) -> tuple[Any, dict[str,
     data = to_plain(decision)
     if not isinstance(data, dict):
         data = {"decision": data}
+    if isinstance(data.get("decision_warnings"), list):  # shown by the report and the web
+        data["decision_warnings"] = [_absent_in_case_terms(str(w)) for w in data["decision_warnings"]]
     return decision, data
 
 
@@ -921,7 +939,7 @@ def assess_case(
     return Assessment(
         case_id=valid.id,
         scores=scored.scores,
-        warnings=tuple(warnings),
+        warnings=tuple(_absent_in_case_terms(w) for w in warnings),
         missing=scored.missing,
         missing_fields=scored.missing_fields,
         not_applicable=scored.not_applicable,
