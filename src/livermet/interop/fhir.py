@@ -623,7 +623,8 @@ def bundle_to_case(bundle_json: Any) -> tuple[dict[str, Any], list[str]]:
     -------
     (case, unmapped)
         ``case`` is a case document (validate it with ``livermet.case.validate``); ``unmapped``
-        lists, one line each, the entries and values that could not be placed in the case.
+        lists, one line each, the entries and values that could not be placed in the case,
+        and says when nothing clinical was found (an empty bundle, or a Patient alone).
     """
     from livermet.units import UnitError, convert
 
@@ -738,6 +739,7 @@ def bundle_to_case(bundle_json: Any) -> tuple[dict[str, Any], list[str]]:
         _set(case, ("metastases", "lesions"), list(lesions.values()))
     elif measurements:
         unmapped.append(f"{len(measurements)} lesion measurement(s) without their lesion")
+    case_id_in_bundle = "id" in case  # livermet's own export names the case
     if "id" not in case:
         case["id"] = f"fhir-{patient_id or 'patient'}"
     pat = case.get("patient") or {}
@@ -749,7 +751,19 @@ def bundle_to_case(bundle_json: Any) -> tuple[dict[str, Any], list[str]]:
             pat["age"] = on.year - bd.year - ((on.month, on.day) < (bd.month, bd.day))
         except ValueError:
             unmapped.append(f"Patient.birthDate {pat['birth_date']!r}: not a date; age unknown")
+    clinical = [k for k in case if k not in ("id", "patient")] + [
+        k for k in pat if k not in _IDENTITY_FIELDS]
+    if not clinical and not case_id_in_bundle:
+        # an empty bundle (or only a Patient) gave a valid case with nothing to assess
+        n = len(data.get("entry") or [])
+        holds = "the patient's identity and demographics" if pat else "an id"
+        unmapped.append(f"nothing clinical found in the bundle ({n} entr{'y' if n == 1 else 'ies'}): "
+                        f"the case holds only {holds}; is this the patient's clinical bundle?")
     return _order(case), unmapped
+
+
+# Patient fields that identify the patient rather than describe the disease.
+_IDENTITY_FIELDS = ("name", "mrn", "birth_date", "age", "sex")
 
 
 def _import_observation(res, case, unmapped, keep, lesions, measurements, convert, UnitError):
