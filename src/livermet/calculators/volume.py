@@ -31,6 +31,8 @@ from livermet.calculators.base import (
     calculator,
 )
 from livermet.calculators.runner import prepare
+from livermet.case.ranges import HEIGHT_CM as _HEIGHT_RANGE
+from livermet.case.ranges import WEIGHT_KG as _WEIGHT_RANGE
 
 DOMAIN = "volume"
 
@@ -114,11 +116,13 @@ def _slv(bsa_m2: float, formula: str) -> float:
 # minimum prints as the minimum itself; the result then says how close it really is.
 SFLR_DISPLAY_HALF_STEP = 0.05
 
-# Body size parameters, one definition (limits: plausibility, the case validator's hard range).
+# Body size parameters, one definition. Their limits are the case validator's hard ranges
+# (livermet.case.ranges: a plain table, no case model), so a height the case refuses is refused
+# here too (the calculator accepted 30 cm and 1 kg, the case 50 cm and 10 kg).
 HEIGHT = Param("height_cm", unit="cm", quantity="height", help="Body height",
-               minimum=30, maximum=272)
+               minimum=_HEIGHT_RANGE.hard[0], maximum=_HEIGHT_RANGE.hard[1])
 WEIGHT = Param("weight_kg", unit="kg", quantity="mass", help="Body weight",
-               minimum=1, maximum=650)
+               minimum=_WEIGHT_RANGE.hard[0], maximum=_WEIGHT_RANGE.hard[1])
 BSA = Param("bsa_m2", unit="m^2", quantity="area", help="Body surface area",
             minimum=0.1, maximum=4.0)
 

@@ -136,19 +136,20 @@ DIAMETER = Spec(
 )
 VOLUME = Spec("mL", hard=(0.0, 10_000.0), reread=(("L", 1000.0),))
 
+# Body size: one definition for the case and for the calculators' height and weight
+# parameters (livermet.calculators.volume HEIGHT, WEIGHT take their hard limits from here).
+# Height: physiological limits (shortest/tallest adults recorded ~55-272 cm); a number below
+# 3 is metres, 48-85 may be inches.
+HEIGHT_CM = Spec("cm", hard=(50.0, 272.0), usual=(130.0, 220.0), reread=(("m", 100.0), ("in", 2.54)))
+# Weight: heaviest recorded ~635 kg; plausibility judgement 35-200 kg for an adult considered
+# for liver-directed treatment.
+WEIGHT_KG = Spec("kg", hard=(10.0, 650.0), usual=(35.0, 200.0), reread=(("lb", 0.45359237),))
+
 FIELD_SPECS: dict[str, Spec] = {
     # Age: 0-125 years (oldest documented human 122); the calculators are validated in adults.
     "patient.age": Spec("years", hard=(0.0, 125.0), usual=(18.0, 100.0)),
-    # Height: physiological limits (shortest/tallest adults recorded ~55-272 cm); a number
-    # below 3 is metres, 48-85 may be inches.
-    "patient.height_cm": Spec(
-        "cm", hard=(50.0, 272.0), usual=(130.0, 220.0), reread=(("m", 100.0), ("in", 2.54))
-    ),
-    # Weight: heaviest recorded ~635 kg; plausibility judgement 35-200 kg for an adult
-    # considered for liver-directed treatment.
-    "patient.weight_kg": Spec(
-        "kg", hard=(10.0, 650.0), usual=(35.0, 200.0), reread=(("lb", 0.45359237),)
-    ),
+    "patient.height_cm": HEIGHT_CM,
+    "patient.weight_kg": WEIGHT_KG,
     # ECOG performance status is defined 0-5; 5 means dead.
     "patient.ecog": Spec("", hard=(0.0, 4.0), what="ECOG performance status"),
     "primary.months_since_resection": MONTHS,
