@@ -99,7 +99,10 @@ async def client_loop(url: str, pks: list[int], begin: asyncio.Event, stop: list
                       seed: int, lat: dict, errors: dict, counts: dict, login_lock: asyncio.Semaphore) -> None:
     rng = random.Random(seed)
     kinds = [k for k, w in MIX for _ in range(w)]
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    # keep-alive shorter than the server's (uvicorn closes idle connections after 5 s): a client
+    # idle that long (while the others log in) opens a new connection instead of racing the
+    # server's close, which otherwise surfaces as a rare RemoteProtocolError / ReadError
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=4.0)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as c:
         async with login_lock:  # log-ins (argon2, deliberately slow) happen before the clock starts
             csrf = await login(c)
