@@ -15,8 +15,8 @@ from livermet.interop.fhir import bundle_json, bundle_to_case, case_to_bundle
 def test_an_empty_bundle_is_said_to_hold_nothing_clinical(tmp_path):
     case, unmapped = bundle_to_case({"resourceType": "Bundle", "type": "collection", "entry": []})
     assert case == {"id": "fhir-patient"}
-    assert unmapped == ["nothing clinical found in the bundle (0 entries): the case holds only an "
-                        "id; is this the patient's clinical bundle?"]
+    assert unmapped == [("nothing clinical found in the bundle (0 entries): the case holds only an "
+                         "id; is this the patient's clinical bundle?")]
     f = tmp_path / "bundle.json"
     f.write_text(json.dumps({"resourceType": "Bundle", "type": "collection"}), encoding="utf-8")
     r = CliRunner().invoke(app, ["fhir", "import", str(f), "--json"])
@@ -30,8 +30,8 @@ def test_a_patient_alone_is_only_demographics():
         "resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1960-04-02"}}]}
     case, unmapped = bundle_to_case(bundle)
     assert case["patient"]["sex"] == "female"
-    assert unmapped == ["nothing clinical found in the bundle (1 entry): the case holds only the "
-                        "patient's identity and demographics; is this the patient's clinical bundle?"]
+    assert unmapped == [("nothing clinical found in the bundle (1 entry): the case holds only the "
+                         "patient's identity and demographics; is this the patient's clinical bundle?")]
 
 
 def test_a_bundle_with_clinical_data_has_no_such_warning():

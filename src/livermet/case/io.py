@@ -13,14 +13,14 @@ import copy
 import datetime as _dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from livermet.case.errors import CaseError, CaseFileError, CaseParseError
 
 if TYPE_CHECKING:  # pragma: no cover
     from livermet.case.model import Case
 
-__all__ = ["read_case_data", "parse_case_text", "read_case_file", "load_case", "CaseDocument"]
+__all__ = ["CaseDocument", "load_case", "parse_case_text", "read_case_data", "read_case_file"]
 
 _YAML_SUFFIXES = {".yaml", ".yml"}
 _JSON_SUFFIXES = {".json"}
@@ -96,8 +96,8 @@ _YAML12_RESOLVERS = (
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     ("tag:yaml.org,2002:int", r"^(?:[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
     ("tag:yaml.org,2002:float",
-     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
-     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+     (r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
+      r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), "-+.0123456789"),
     ("tag:yaml.org,2002:merge", r"^<<$", "<"),
 )
 
@@ -113,7 +113,7 @@ def _parse_yaml(text: str, source: str) -> Any:
     import yaml
 
     class Loader(yaml.SafeLoader):
-        yaml_implicit_resolvers: dict[Any, Any] = {}
+        yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}  # none of YAML 1.1's
 
     for tag, pattern, first in _YAML12_RESOLVERS:
         Loader.add_implicit_resolver(tag, re.compile(pattern), list(first) + ([""] if tag.endswith("null") else []))

@@ -947,7 +947,11 @@ def _check_resection(data: dict[str, Any], c: _Collector) -> None:
         return
     try:  # numpy: imported only for a case that plans a resection
         from livermet.imaging.errors import ImagingInputError
-        from livermet.imaging.resection import ALIASES, ANATOMIC_RESECTIONS, parse_resection
+        from livermet.imaging.resection import (
+            ALIASES,
+            ANATOMIC_RESECTIONS,
+            parse_resection,
+        )
     except ImportError:  # pragma: no cover - the imaging layer is part of livermet
         return
     if has_margin:
@@ -1055,7 +1059,11 @@ def _check_imaging(data: dict[str, Any], c: _Collector, folder: Path | None) -> 
     img = data.get("imaging")
     if not isinstance(img, Mapping):
         return
-    from livermet.imaging.labelsets import BUILTIN, ROLE_CODE, normalise_role  # light: no numpy
+    from livermet.imaging.labelsets import (  # light: no numpy
+        BUILTIN,
+        ROLE_CODE,
+        normalise_role,
+    )
 
     maps = bool(img.get("labels")) or bool(img.get("masks"))
     named = [f"imaging.{k}" for k in ("ct", "landmarks", "portal_branches", "labelset") if img.get(k)]
