@@ -153,19 +153,25 @@ async def client_loop(url: str, pks: list[int], begin: asyncio.Event, stop: list
 
 
 def _proc_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its children still running (Linux /proc)."""
+    """CPU seconds (user + system) of a process and its descendants still running (Linux
+    /proc): with --workers, uvicorn's workers and their assessment processes."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pids = {pid}
     try:
+        parent_of = {}
         for d in os.listdir("/proc"):
             if d.isdigit():
                 try:
                     fields = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                if int(fields[1]) == pid:
-                    pids.add(int(d))
+                parent_of[int(d)] = int(fields[1])
+        grown = True
+        while grown:
+            new = {p for p, parent in parent_of.items() if parent in pids} - pids
+            pids |= new
+            grown = bool(new)
         for p in pids:
             try:
                 fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
