@@ -114,3 +114,39 @@ def test_case_listing_more_lesions_than_the_tumour_labels_is_warned(tmp_path):
     d = volumetry_for_case(case)
     assert len(d["lesions"]) == 1
     assert any("lists 3 lesion(s) but the tumour labels show 1" in w for w in d["warnings"])
+
+
+def test_case_mask_roles_and_label_set_names_are_read_as_on_the_command_line(tmp_path):
+    """A case's `masks: {"Tumor": ...}` and `labelset: "Liver_Segments"` mean what
+    `--mask tumor=...` and `--labelset Liver_Segments` mean (they were a KeyError and a path)."""
+    from livermet.imaging.phantom import make_phantom, write_phantom
+    from livermet.imaging.pipeline import volumetry_for_case
+
+    ph = make_phantom()
+    files = write_phantom(tmp_path, ph)
+    first = ph.tumour_info[0]["id"]
+    case = _phantom_case(tmp_path, {"Tumor": [str(files[f"tumour_{first}"])]},
+                         [{"id": "L1", "segments": [7]}],
+                         labels=str(files["labels"]), labelset="Liver_Segments")
+    d = volumetry_for_case(case)
+    assert d["segments_method"] == "labels" and len(d["lesions"]) == 1 and d["tumour_ml"] > 0
+
+
+def test_case_portal_branches_is_a_declared_field_used_by_the_imaging_step(tmp_path):
+    from livermet.case.validate import validate_case
+    from livermet.imaging.phantom import make_phantom, write_phantom
+    from livermet.imaging.pipeline import volumetry_for_case
+
+    files = write_phantom(tmp_path, make_phantom())
+    import nibabel as nib
+
+    seg = nib.load(str(files["labels"]))
+    liver = tmp_path / "liver_only.nii.gz"
+    nib.save(nib.Nifti1Image((np.asanyarray(seg.dataobj) > 0).astype(np.uint8), seg.affine, seg.header), str(liver))
+    raw = {"id": "pb", "patient": {"age": 60, "sex": "male"}, "primary": {"site": "colorectal"},
+           "imaging": {"masks": {"liver": str(liver)}, "portal_branches": str(files["portal_branches"])}}
+    report = validate_case(raw)
+    assert not [p for p in report.problems if "portal_branches" in p.path], report.problems
+    d = volumetry_for_case(report.case)
+    assert d["segments_method"] == "portal_territories"
+    assert set(d["segments_ml"]) == {str(n) for n in range(1, 9)}

@@ -174,6 +174,11 @@ class Imaging(_Model):
     labels: Optional[str] = None
     labelset: Optional[str] = None
     landmarks: Optional[str] = None
+    portal_branches: Optional[str] = Field(
+        None,
+        description="label map of the portal branches (value N: the branch feeding segment N); "
+                    "Couinaud segments as portal territories when the labels have no segments",
+    )
     studies: list[dict[str, Any]] = Field(
         default_factory=list,
         description="imaging already done: {'modality': 'ct'|'mri'|'pet_ct'|'dotatate_pet'..., 'date', 'phase'...}",

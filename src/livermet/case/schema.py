@@ -37,15 +37,6 @@ def case_json_schema() -> dict[str, Any]:
         "description; labs may also be {\"value\": x, \"unit\": \"...\"} in any unit that "
         "converts. Unknown fields are kept but not used."
     )
-    imaging = schema.get("$defs", {}).get("Imaging", {}).get("properties")
-    if imaging is not None:
-        # read by the imaging step from the model's extras (livermet.case.validate.KNOWN_EXTRA_FIELDS)
-        imaging.setdefault("portal_branches", {
-            "anyOf": [{"type": "string"}, {"type": "null"}], "default": None,
-            "title": "Portal Branches",
-            "description": "label map of the portal branches (value N: the branch feeding "
-                           "segment N); Couinaud segments as portal territories when the "
-                           "labels have no segments"})
     labs = schema.get("$defs", {}).get("Labs", {}).get("properties", {})
     for name, quantity in LAB_QUANTITIES.items():
         if name in labs:

@@ -945,9 +945,9 @@ def _check_resection(data: dict[str, Any], c: _Collector) -> None:
     has_margin = isinstance(margin, (int, float)) and not isinstance(margin, bool) and math.isfinite(margin)
     if not has_name and not has_margin:
         return
-    try:  # numpy: imported only for a case that plans a resection
+    try:  # the plan parser (no numpy), imported only for a case that plans a resection
         from livermet.imaging.errors import ImagingInputError
-        from livermet.imaging.resection import (
+        from livermet.imaging.plans import (
             ALIASES,
             ANATOMIC_RESECTIONS,
             parse_resection,
@@ -1117,17 +1117,11 @@ def _check_path(c: _Collector, path: str, value: str, folder: Path) -> None:
               expected="an existing file or folder, absolute or relative to the case file")
 
 
-# Keys a model keeps as extras that livermet reads all the same: the imaging step takes
-# ``imaging.portal_branches`` from the extras (livermet.imaging.pipeline.volumetry_for_case), so
-# it is known here rather than declared in the model (which would hide it from that step).
-KNOWN_EXTRA_FIELDS: dict[str, tuple[str, ...]] = {"Imaging": ("portal_branches",)}
-
-
 def _check_unknown_fields(node: Any, model: Any, path: str, c: _Collector) -> None:
     if not isinstance(node, Mapping) or model is None:
         return
     fields = model.model_fields
-    names = [*fields, *KNOWN_EXTRA_FIELDS.get(model.__name__, ())]
+    names = list(fields)
     for key, value in node.items():
         sub = f"{path}.{key}" if path else str(key)
         if key not in fields:

@@ -93,7 +93,7 @@ def _check_volumetry_options(resection: Optional[str], height_cm: Optional[float
     from livermet.imaging.errors import ImagingInputError
 
     if resection:
-        from livermet.imaging.resection import parse_resection
+        from livermet.imaging.plans import parse_resection
 
         if any(p.strip().lower() in ("lesions", "non_anatomic", "nonanatomic", "wedge",
                                      "metastasectomy") for p in resection.split("+")):

@@ -395,11 +395,16 @@ def volumetry_for_case(case, base_dir: str | Path | None = None, progress: Progr
     if img is None or (not img.labels and not img.masks):
         raise ImagingInputError("imaging", None, 'case.imaging with "labels" or "masks" (paths to label maps)')
     base = Path(base_dir) if base_dir is not None else None
+    from livermet.imaging import labelsets
+
     masks: list[tuple[str, str]] = []
     for role, paths in (img.masks or {}).items():
+        canon = labelsets.normalise_role(role)  # "tumor", "Liver", "segment IV" as on the CLI
+        if canon is None:
+            raise ImagingInputError("imaging.masks", role, f"a role among {', '.join(labelsets.ROLES)}")
         for p in [paths] if isinstance(paths, str) else list(paths):
-            masks.append((role, _case_path(p, base)))  # type: ignore[arg-type]
-    extra = getattr(img, "model_extra", None) or {}
+            masks.append((canon, _case_path(p, base)))  # type: ignore[arg-type]
+    builtin = img.labelset is not None and img.labelset.strip().lower() in labelsets.BUILTIN
     vol = case.volumetry
     plan = vol.planned_resection if vol is not None else None
     liver = case.liver
@@ -411,11 +416,10 @@ def volumetry_for_case(case, base_dir: str | Path | None = None, progress: Progr
     result = run_volumetry(
         ct=_case_path(img.ct, base),
         labels=_case_path(img.labels, base),
-        labelset=img.labelset if img.labelset in (None, "totalsegmentator", "total", "liver_segments", "liver_vessels")
-        else _case_path(img.labelset, base),
+        labelset=img.labelset if img.labelset is None or builtin else _case_path(img.labelset, base),
         masks=masks,
         landmarks=_case_path(img.landmarks, base),
-        portal_branches=_case_path(extra.get("portal_branches"), base),
+        portal_branches=_case_path(img.portal_branches, base),
         resection=plan,
         resect_lesions=(vol.resect_lesions or None) if vol is not None else None,
         margin_mm=vol.margin_mm if vol is not None and vol.margin_mm is not None else DEFAULT_MARGIN_MM,

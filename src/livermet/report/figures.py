@@ -24,33 +24,21 @@ SFLR_MIN_PERCENT = {
 # Chemotherapy counts as "prolonged" beyond 12 weeks (Shindoh 2013, as in calculators.md).
 PROLONGED_CHEMOTHERAPY_WEEKS = 12
 
-# Segments removed by the named anatomic resections (Brisbane 2000 terminology: Terminology
-# Committee of the IHPBA, HPB 2000;2:333). Used to shade the schematic.
-RESECTION_SEGMENTS: dict[str, tuple[int, ...]] = {
-    "right_hepatectomy": (5, 6, 7, 8),
-    "left_hepatectomy": (2, 3, 4),
-    "extended_right_hepatectomy": (4, 5, 6, 7, 8),
-    "right_trisectionectomy": (4, 5, 6, 7, 8),
-    "extended_left_hepatectomy": (2, 3, 4, 5, 8),
-    "left_trisectionectomy": (2, 3, 4, 5, 8),
-    "right_anterior_sectionectomy": (5, 8),
-    "right_posterior_sectionectomy": (6, 7),
-    "left_lateral_sectionectomy": (2, 3),
-    "central_hepatectomy": (4, 5, 8),
-}
-
-
 def resected_segments(name: str | None) -> tuple[int, ...]:
-    """Segments of a named resection (``segmentectomy_7``, ``segments_5_6``...); () if unknown."""
+    """Couinaud segments a planned resection removes, by livermet's one plan parser
+    (:func:`livermet.imaging.plans.parse_resection`: Brisbane 2000 names and their synonyms,
+    ``segmentectomy_N``, ``segments:N,M``, combinations with ``+``); () when the plan is not a
+    known anatomic resection (a lesion-only plan, free text)."""
     if not name:
         return ()
-    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
-    if key in RESECTION_SEGMENTS:
-        return RESECTION_SEGMENTS[key]
-    if key.startswith(("segmentectomy", "segments", "segment")):
-        nums = [int(t) for t in key.replace(",", "_").split("_") if t.isdigit()]
-        return tuple(n for n in nums if 1 <= n <= 8)
-    return ()
+    from livermet.imaging.errors import ImagingInputError
+    from livermet.imaging.plans import parse_resection
+
+    try:  # lesion parts need their ids to parse; only the segments matter here
+        plan = parse_resection(str(name).strip().replace(" ", "_"), ["?"])
+    except ImagingInputError:
+        return ()
+    return plan.segments if plan is not None else ()
 
 
 def sflr_threshold(score: Mapping[str, Any] | None, case: Mapping[str, Any]
