@@ -141,6 +141,9 @@ class Facts:
     lung_shunt: float | None = None
     liver_specimen: bool = False  # case.pathology holds a liver resection specimen
     scores: Mapping[str, Score] = field(default_factory=dict)
+    planned_resection: str | None = None  # case.volumetry.planned_resection, as typed
+    planned_segments: tuple[int, ...] = ()  # the Couinaud segments that plan removes
+    resect_lesions: tuple[str, ...] = ()  # lesions the plan removes non-anatomically
 
     # --- derived -----------------------------------------------------------------------
     @property
@@ -191,6 +194,21 @@ class Facts:
 
     def score(self, name: str) -> Score | None:
         return self.scores.get(name)
+
+
+def _planned_segments(plan: str | None) -> tuple[int, ...]:
+    """Segments removed by a planned resection (Brisbane 2000 names, segment lists); () when
+    the plan is absent, lesion-only or not a name livermet knows (the case validator says so)."""
+    if not plan:
+        return ()
+    from livermet.imaging.errors import ImagingInputError
+    from livermet.imaging.plans import parse_resection
+
+    try:
+        parsed = parse_resection(str(plan), ["?"])
+    except ImagingInputError:
+        return ()
+    return parsed.segments if parsed is not None else ()
 
 
 def _symptoms(case: Any) -> tuple[str, ...]:
@@ -345,6 +363,9 @@ def gather(case: Any, scores: Mapping[str, Any] | None) -> tuple[Facts, list[str
         lung_shunt=getattr(getattr(case, "sirt", None), "lung_shunt_percent", None),
         liver_specimen=getattr(case, "pathology", None) is not None,
         scores=norm,
+        planned_resection=case.volumetry.planned_resection,
+        planned_segments=_planned_segments(case.volumetry.planned_resection),
+        resect_lesions=tuple(str(x).upper() for x in (case.volumetry.resect_lesions or ())),
     )
     warnings = _compute_missing_scores(case, f, norm)
     return f, warnings

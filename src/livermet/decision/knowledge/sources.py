@@ -105,6 +105,8 @@ SHINDOH_2013_KGR = Source("Shindoh, J Am Coll Surg 2013;216:201")
 NAGINO_2010 = Source("Yokoyama/Nagino, Br J Surg 2010;97:1260")
 MAKUUCHI_1993 = Source("Makuuchi, Semin Surg Oncol 1993;9:298; Imamura, Arch Surg 2003;138:1198",
                        review_section="Surgical Resection", review_ref=40, check=True)
+BRISBANE_2000 = Source("Strasberg SM et al. The Brisbane 2000 terminology of liver anatomy and resections. HPB 2000;2:333-339",
+                       review_section="Surgical Anatomy", review_ref=11)
 PUGH_1973 = Source("Pugh, Br J Surg 1973;60:646")
 MAZZAFERRO_2007 = Source("Mazzaferro, J Hepatol 2007;47:460", review_section="Liver Transplantation",
                          review_ref=45)

@@ -273,6 +273,34 @@ def _common_surgical(b: Builder, f: Facts, a: LiverAnalysis, what: str) -> None:
     b.reasons.extend(a.function)
 
 
+def _planned_extent(b: Builder, f: Facts) -> None:
+    """Does the planned anatomic resection take every listed lesion? A lesion whose segments
+    all lie outside the plan's segments (Brisbane 2000) stays in the remnant unless it is
+    removed separately; one that crosses the plan's border needs a wider or added resection.
+    These are findings on the plan, not on resection as an option: they do not change its status."""
+    if not f.planned_segments:
+        return
+    plan = set(f.planned_segments)
+    segs = ",".join(map(str, sorted(plan)))
+    extra = set(f.resect_lesions)
+    left = [l for l in f.lesions if l.segments and not set(l.segments) & plan and l.id.upper() not in extra]
+    astride = [l for l in f.lesions if set(l.segments) & plan and set(l.segments) - plan
+               and l.id.upper() not in extra]
+    if left:
+        where = "; ".join(f"{l.id} in segment(s) {','.join(map(str, l.segments))}" for l in left)
+        b.add(f"The planned {f.planned_resection} (segments {segs}) leaves {where}: resect it "
+              "separately (parenchyma-sparing) or ablate it, or widen the plan", "info",
+              S.BRISBANE_2000, S.R_ANATOMY_SPARING, criterion="planned_resection")
+    if astride:
+        where = "; ".join(f"{l.id} in segments {','.join(map(str, l.segments))}" for l in astride)
+        b.add(f"{where} crosses the border of the planned {f.planned_resection} (segments {segs}): "
+              "the margin at that border needs a wider or added resection", "info",
+              S.BRISBANE_2000, criterion="planned_resection")
+    if not left and not astride and f.lesions and all(l.segments for l in f.lesions):
+        b.add(f"The planned {f.planned_resection} (segments {segs}) takes every listed lesion",
+              "info", S.BRISBANE_2000, criterion="planned_resection")
+
+
 def resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
     b = Builder("resection")
     for r in a.flr_reasons:
@@ -287,6 +315,7 @@ def resection(f: Facts, a: LiverAnalysis, ctx: Context) -> OptionAssessment:
         b.add(f"KGR {num(a.kgr, near=th('kgr_min'))}%/week after PVE < {fmt('kgr_min')}: higher risk of liver "
               "insufficiency even with an adequate volume", "caution", *tsrc("kgr_min"),
               criterion="kgr_min")
+    _planned_extent(b, f)
     primary_ok = _primary_reason(b, f, "metastasectomy")
     _common_surgical(b, f, a, "liver resection")
     _progression(b, f)
