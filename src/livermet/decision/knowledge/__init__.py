@@ -19,7 +19,7 @@ from livermet.decision.knowledge.options import OPTION_CODES, OPTION_SPECS, Opti
 from livermet.decision.knowledge.thresholds import THRESHOLDS, Threshold
 from livermet.decision.knowledge import workup as WORKUP
 
-KNOWLEDGE_VERSION = "1.2.0"
+KNOWLEDGE_VERSION = "1.3.0"  # 1.3.0: the resection option reads the planned resection (Brisbane 2000)
 
 __all__ = [
     "KNOWLEDGE_VERSION", "OPTION_CODES", "OPTION_SPECS", "OptionSpec", "Rule", "THRESHOLDS",
