@@ -183,3 +183,19 @@ def test_real_totalsegmentator_output_gives_the_documented_liver_volume(tmp_path
     assert set(result.masks) >= {"liver", "ivc", "portal_vein"}
     assert result.volumetry["liver_ml"] == pytest.approx(41692 * 0.027, abs=0.01)
     assert result.volumetry["segments_ml"] is None  # no segment labels from the total task
+
+
+def test_missing_weights_also_say_when_the_package_is_missing(tmp_path, monkeypatch):
+    """QA: with neither the package nor the weights, the message said only 'weights missing'."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    for installed in (False, True):
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a, _i=installed: (object() if _i else None) if name == "totalsegmentator"
+                            else real(name, *a))
+        with pytest.raises(S.WeightsMissing) as exc:
+            S.TotalSegmentatorRunner(empty_env(tmp_path)).check(S.TASKS, fast=False)
+        assert exc.value.package_missing is (not installed)
+        assert ("not installed here either" in str(exc.value)) is (not installed)
+        assert "TOTALSEG_HOME_DIR" in str(exc.value)

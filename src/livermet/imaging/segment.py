@@ -56,12 +56,17 @@ Progress = Callable[[str], None]
 class WeightsMissing(RuntimeError):
     """TotalSegmentator's weights are not on this machine (livermet never downloads them)."""
 
-    def __init__(self, missing: Sequence[str], weights_dir: Path, tasks: Sequence[str]):
+    def __init__(self, missing: Sequence[str], weights_dir: Path, tasks: Sequence[str],
+                 package_missing: bool = False):
         self.missing = list(missing)
         self.weights_dir = weights_dir
+        self.package_missing = package_missing
         task_flags = " ".join(f"-t {t}" for t in tasks)
+        first = ("TotalSegmentator is not installed here either: first pip install 'livermet[segment]' "
+                 "(or pip install TotalSegmentator, from a local wheel on an offline machine). "
+                 if package_missing else "")
         super().__init__(
-            f"TotalSegmentator weights missing in {weights_dir}: {', '.join(self.missing)}. "
+            f"TotalSegmentator weights missing in {weights_dir}: {', '.join(self.missing)}. {first}"
             "livermet never downloads model weights. To provision them: on a machine with "
             f"internet access, `pip install TotalSegmentator` and run `totalseg_download_weights {task_flags}`; "
             "copy its folder ~/.totalsegmentator to this machine and set TOTALSEG_HOME_DIR to it "
@@ -162,9 +167,10 @@ class TotalSegmentatorRunner:
 
     def check(self, tasks: Sequence[str], fast: bool) -> None:
         missing = missing_weights(tasks, fast, self.env)
-        if missing:
-            raise WeightsMissing(missing, weights_dir(self.env), tasks)
-        if importlib.util.find_spec("totalsegmentator") is None:
+        package_missing = importlib.util.find_spec("totalsegmentator") is None
+        if missing:  # say both when both are missing: the package first, then the weights
+            raise WeightsMissing(missing, weights_dir(self.env), tasks, package_missing=package_missing)
+        if package_missing:
             raise SegmenterUnavailable(
                 "TotalSegmentator is not installed: pip install 'livermet[segment]' (or pip install TotalSegmentator)"
             )
