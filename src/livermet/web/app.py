@@ -109,9 +109,11 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
 
     from livermet.web.api import router as api_router
     from livermet.web.cds import router as cds_router
+    from livermet.web.landmark_picking import router as landmarks_router
     from livermet.web.pages import router as pages_router
 
     app.include_router(api_router)
+    app.include_router(landmarks_router)
     app.include_router(cds_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -185,6 +185,11 @@ def _paint_order(role: str | None) -> int:
     return 2
 
 
+class JobInputError(ValueError):
+    """The imaging library's refusal (its message: field, value, what is expected), raised out
+    of :func:`compute` so that it pickles from the job process to the server."""
+
+
 def compute(data: dict, data_dir: str, pk: int, image_rows: list[dict]) -> tuple[dict, dict, str]:
     """Volumetry (imaging library) and the viewer's arrays; runs in the job process."""
     from types import SimpleNamespace
@@ -199,8 +204,17 @@ def compute(data: dict, data_dir: str, pk: int, image_rows: list[dict]) -> tuple
     except Exception as exc:  # noqa: BLE001
         from livermet.imaging.errors import ImagingInputError
 
+        if isinstance(exc, ImagingInputError):
+            # still show the images: a liver without segment labels and an anatomic plan fails
+            # here until landmarks are placed, and they are placed in the viewer
+            try:
+                _build_viewer(data_dir, pk, [SimpleNamespace(**r) for r in image_rows])
+            except Exception:  # noqa: BLE001  (the library's message is the one to show)
+                pass
         if isinstance(exc, (ImagingInputError, library.LibraryUnavailable)):
-            raise
+            # by its message: these exceptions cannot be unpickled, and one that cannot cross
+            # back from the job process breaks the process pool for every later job
+            raise JobInputError(str(exc)) from None
         # the measurement must not fail because its label-map export (DICOM SEG...) did
         shutil.rmtree(export_dir, ignore_errors=True)
         filled, vol = library.volumetry_for_case(data)

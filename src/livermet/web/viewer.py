@@ -42,6 +42,72 @@ def canonical(array: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, tuple[
     return out, (spacing[2], spacing[1], spacing[0])
 
 
+def canonical_to_voxel(affine: np.ndarray, shape) -> np.ndarray:
+    """The 4x4 matrix taking an index ``(s, p, l)`` of the :func:`canonical` array to the
+    index ``(i, j, k)`` of the original array (shape ``shape``, voxel -> LPS ``affine``).
+    Exact for any affine: the canonical array is the original one permuted and flipped."""
+    from nibabel.orientations import inv_ornt_aff, io_orientation
+
+    back = inv_ornt_aff(io_orientation(np.asarray(affine, dtype=float)), tuple(shape)[:3])  # (L,P,S) -> (i,j,k)
+    spl_to_lps = np.zeros((4, 4))
+    spl_to_lps[0, 2] = spl_to_lps[1, 1] = spl_to_lps[2, 0] = spl_to_lps[3, 3] = 1.0
+    return back @ spl_to_lps
+
+
+def geometry(affine: np.ndarray, shape) -> dict:
+    """The viewer's geometry, kept in ``meta.json``: the grid's voxel -> LPS affine (the
+    imaging library's ``Grid.affine``) and the canonical-index -> voxel-index matrix."""
+    return {"affine_lps": np.asarray(affine, dtype=float).tolist(), "voxel_shape": [int(n) for n in tuple(shape)[:3]],
+            "canonical_to_voxel": canonical_to_voxel(affine, shape).tolist()}
+
+
+def display_to_canonical(axis: str, k: float, row: float, col: float, shape) -> np.ndarray:
+    """A point of slice ``k`` along ``axis`` at (``row``, ``col``) in that slice's pixels (as
+    :func:`take_slice` lays them out; pixel centres at integers) -> canonical index (s, p, l)."""
+    nz = shape[0]
+    if axis == "axial":
+        return np.array([k, row, col], dtype=float)
+    if axis == "coronal":
+        return np.array([nz - 1 - row, k, col], dtype=float)
+    if axis == "sagittal":
+        return np.array([nz - 1 - row, col, k], dtype=float)
+    raise ValueError(f"axis={axis!r}: expected one of {', '.join(AXES)}")
+
+
+def canonical_to_display(idx, shape) -> dict[str, list[float]]:
+    """The inverse of :func:`display_to_canonical` for every axis: ``{axis: [k, row, col]}``."""
+    s, p, l = (float(v) for v in idx)
+    nz = shape[0]
+    return {"axial": [s, p, l], "coronal": [p, nz - 1 - s, l], "sagittal": [l, nz - 1 - s, p]}
+
+
+def click_to_lps(meta: dict, axis: str, k: float, row: float, col: float) -> dict:
+    """A click on the viewer -> canonical index, voxel index of the stored grid and LPS mm."""
+    geo = meta.get("geometry")
+    if not geo:
+        raise LookupError("the viewer was prepared before it recorded its geometry: run the volumetry again")
+    shape = meta["shape"]
+    idx = display_to_canonical(axis, k, row, col, shape)
+    for v, size, name in zip(idx, shape, ("superior-inferior", "anterior-posterior", "right-left")):
+        if not (-0.5 <= v <= size - 0.5):
+            raise ValueError(f"the point lies outside the image along the {name} axis "
+                             f"(index {v:.1f}; the image has {size} voxels there)")
+    voxel = np.asarray(geo["canonical_to_voxel"]) @ np.append(idx, 1.0)
+    lps = np.asarray(geo["affine_lps"]) @ voxel
+    return {"index": idx.tolist(), "voxel": voxel[:3].tolist(), "lps": lps[:3].tolist(),
+            "display": canonical_to_display(idx, shape)}
+
+
+def lps_to_display(meta: dict, lps) -> dict[str, list[float]] | None:
+    """Where an LPS point shows on each axis (``{axis: [k, row, col]}``); None without geometry."""
+    geo = meta.get("geometry")
+    if not geo:
+        return None
+    m = np.asarray(geo["affine_lps"]) @ np.asarray(geo["canonical_to_voxel"])
+    idx = np.linalg.solve(m, np.append(np.asarray(lps, dtype=float), 1.0))
+    return canonical_to_display(idx[:3], meta["shape"])
+
+
 def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
           roles: tuple[np.ndarray, np.ndarray] | None, note: str = "",
           derived_segments: tuple[np.ndarray, np.ndarray] | None = None,
@@ -63,6 +129,7 @@ def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
         _save(viewer_dir / "ct.npy", arr)
         shape, meta["spacing_mm"] = arr.shape, spacing
         meta["has_ct"] = True
+        meta["geometry"] = geometry(ct[1], np.shape(ct[0]))
     if roles is not None:
         arr, spacing = canonical(roles[0].astype(np.uint8), roles[1])
         if shape is not None and arr.shape != shape:
@@ -71,6 +138,7 @@ def build(viewer_dir: Path, *, ct: tuple[np.ndarray, np.ndarray] | None,
             (viewer_dir / "ct.npy").unlink(missing_ok=True)
             meta["has_ct"] = False
         shape, meta["spacing_mm"] = arr.shape, spacing
+        meta["geometry"] = geometry(roles[1], np.shape(roles[0]))  # the grid shown (labels over CT)
         if derived_segments is not None:
             seg, _ = canonical(np.asarray(derived_segments[0]).astype(np.uint8), derived_segments[1])
             if seg.shape == arr.shape:

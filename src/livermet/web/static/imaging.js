@@ -89,6 +89,8 @@ document.addEventListener("DOMContentLoaded", () => {
       } else if (job.status === "done") {
         loadViewer();
         loadExports();
+      } else {
+        loadViewer();  // a failed job may still have prepared the images (e.g. to place landmarks)
       }
     } else {
       loadViewer();
@@ -191,6 +193,7 @@ document.addEventListener("DOMContentLoaded", () => {
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     for (const img of imgs) ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    drawMarks(k);
     canvas.dataset.drawn = String(k);
     prefetch(k);
   }
@@ -222,6 +225,7 @@ document.addEventListener("DOMContentLoaded", () => {
       box.appendChild(lab);
     }
     if (meta.note) document.getElementById("viewer-note").textContent = meta.note;
+    if (first) loadLandmarks();
     draw();
   }
 
@@ -248,5 +252,146 @@ document.addEventListener("DOMContentLoaded", () => {
     else return;
     e.preventDefault();
   });
+
+  // ------------------------------------------------------------------ landmarks
+  // Couinaud landmarks placed by clicking. The server turns a click (view, slice, row,
+  // column in the slice's voxels) into LPS mm with the viewer's own geometry, and says where
+  // each point shows in every view; this script only scales canvas pixels to voxels.
+  const lmPanel = document.getElementById("landmark-panel");
+  const lmKey = document.getElementById("lm-key");
+  const lmPick = document.getElementById("lm-pick");
+  const lmStatus = document.getElementById("lm-status");
+  const LM_COLOURS = { right_hepatic_vein: "#ff8c00", middle_hepatic_vein: "#00e5ff", left_hepatic_vein: "#39ff14",
+    ivc: "#b388ff", portal_bifurcation: "#ffea00", umbilical_fissure: "#ff4fd8" };
+  const marks = {};  // key -> [{lps: [x, y, z], display: {axial: [k, row, col], ...}}]
+  let lmProblem = null;  // the key the last refusal named
+
+  function sliceSize(axis) {  // [rows, cols] of a slice, as take_slice lays it out
+    const [nz, ny, nx] = meta.shape;
+    return { axial: [ny, nx], coronal: [nz, nx], sagittal: [nz, ny] }[axis];
+  }
+
+  function drawMarks(k) {
+    if (!meta) return;
+    const axis = axisSel.value;
+    const [rows, cols] = sliceSize(axis);
+    const sx = canvas.width / cols, sy = canvas.height / rows;
+    for (const [key, pts] of Object.entries(marks)) {
+      for (const pt of pts) {
+        if (!pt.display) continue;
+        const [ks, row, col] = pt.display[axis];
+        const off = Math.abs(ks - k);
+        if (off > 3) continue;
+        const x = (col + 0.5) * sx, y = (row + 0.5) * sy;
+        ctx.beginPath();
+        ctx.arc(x, y, off <= 0.5 ? 5 : 3, 0, 2 * Math.PI);
+        ctx.lineWidth = key === (lmKey && lmKey.value) ? 2.5 : 1.5;
+        if (off <= 0.5) { ctx.fillStyle = LM_COLOURS[key]; ctx.fill(); ctx.strokeStyle = "#000"; }
+        else ctx.strokeStyle = LM_COLOURS[key];  // within 3 slices: a ring
+        ctx.stroke();
+      }
+    }
+  }
+
+  function lmTable() {
+    if (!lmPanel) return;
+    const body = document.querySelector("#lm-table tbody");
+    body.innerHTML = "";
+    for (const opt of lmKey.options) {
+      const key = opt.value;
+      const pts = marks[key] || [];
+      const tr = document.createElement("tr");
+      tr.dataset.key = key;
+      tr.dataset.count = String(pts.length);
+      if (key === lmKey.value) tr.classList.add("lm-active");
+      if (key === lmProblem) tr.classList.add("has-problem");
+      const name = document.createElement("td");
+      const sw = document.createElement("span");
+      sw.className = "swatch"; sw.style.background = LM_COLOURS[key];
+      name.appendChild(sw); name.appendChild(document.createTextNode(opt.textContent));
+      const n = document.createElement("td");
+      n.textContent = `${pts.length} (${opt.dataset.single ? "exactly 1" : "at least " + opt.dataset.min})`;
+      const c = document.createElement("td");
+      c.textContent = pts.map((p) => "[" + p.lps.map((v) => v.toFixed(1)).join(", ") + "]").join(" ");
+      tr.append(name, n, c);
+      body.appendChild(tr);
+    }
+  }
+
+  function say(text, cls) { lmStatus.textContent = text; lmStatus.className = cls || ""; }
+
+  async function loadLandmarks() {
+    if (!lmPanel) return;
+    let data;
+    try { data = await livermet.api("GET", `/api/cases/${pk}/landmarks`); } catch (e) { return; }
+    if (data.error) say(data.error, "error");
+    if (!data.landmarks || Object.keys(marks).length) { lmTable(); return; }
+    for (const key of data.keys) {
+      const pts = key === "portal_bifurcation" ? [data.landmarks[key]] : data.landmarks[key];
+      marks[key] = pts.map((lps, i) => ({ lps, display: data.display ? data.display[key][i] : null }));
+    }
+    say(`loaded the case's landmarks (${data.image.filename}, ${data.image.uploaded_at})` +
+        (data.display ? "" : "; run the volumetry again to see them on the slices"), "");
+    lmTable();
+    draw();
+  }
+
+  if (lmPanel) {
+    lmKey.addEventListener("change", () => { lmPick.checked = true; lmTable(); draw(); });
+    canvas.addEventListener("click", async (e) => {
+      if (!meta || !lmPick.checked) return;
+      const rect = canvas.getBoundingClientRect();
+      const x = (e.clientX - rect.left) * canvas.width / rect.width;
+      const y = (e.clientY - rect.top) * canvas.height / rect.height;
+      const axis = axisSel.value;
+      const [rows, cols] = sliceSize(axis);
+      // pixel -> voxel (centres at integers); the server does voxel -> LPS
+      const q = new URLSearchParams({ axis, slice: slider.value, row: (y * rows / canvas.height - 0.5).toFixed(3),
+        col: (x * cols / canvas.width - 0.5).toFixed(3) });
+      const key = lmKey.value;
+      let pt;
+      try { pt = await livermet.api("GET", `/api/cases/${pk}/viewer/point?` + q.toString()); }
+      catch (err) { say("point not placed: " + err.message, "error"); return; }
+      const point = { lps: pt.lps, display: pt.display };
+      if (lmKey.selectedOptions[0].dataset.single) marks[key] = [point];
+      else (marks[key] = marks[key] || []).push(point);
+      if (lmProblem === key) lmProblem = null;
+      say(`${key}: point ${marks[key].length} at LPS [${pt.lps.map((v) => v.toFixed(1)).join(", ")}] mm (not saved yet)`, "");
+      lmTable();
+      draw();
+    });
+    document.getElementById("lm-undo").addEventListener("click", () => {
+      const pts = marks[lmKey.value];
+      if (pts && pts.length) { pts.pop(); say(`${lmKey.value}: last point removed (not saved yet)`, ""); }
+      lmTable();
+      draw();
+    });
+    document.getElementById("lm-save").addEventListener("click", async () => {
+      const body = { coordinate_system: "LPS" };
+      for (const [key, pts] of Object.entries(marks)) {
+        if (!pts.length) continue;
+        body[key] = key === "portal_bifurcation" ? pts[0].lps : pts.map((p) => p.lps);
+      }
+      const r = await fetch(`/api/cases/${pk}/landmarks`, { method: "PUT", credentials: "same-origin",
+        headers: { "X-CSRF-Token": livermet.csrf(), "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      let data = null;
+      try { data = await r.json(); } catch (e) { data = null; }
+      if (!r.ok) {
+        const msg = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : "HTTP " + r.status;
+        lmProblem = data && typeof data.field === "string" ? data.field.replace(/^landmarks\./, "").replace(/\[.*$/, "") : null;
+        say("not saved: " + msg, "error");
+        lmStatus.dataset.field = (data && data.field) || "";
+        lmTable();
+        return;
+      }
+      lmProblem = null;
+      lmStatus.dataset.field = "";
+      say(`saved as the case's landmarks (${data.image.filename})` + (data.job ? `; volumetry job ${data.job.id} queued` : ""), "ok");
+      lmTable();
+      refresh();
+    });
+    lmTable();
+  }
+
   refresh();
 });
