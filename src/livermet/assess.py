@@ -140,6 +140,11 @@ INPUT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The optimised path (one trial run per calculator, decision data converted once). False:
+# the straightforward path, kept callable so that tests compare the two on every vignette.
+_OPTIMISED = True
+
+
 class ImagingStepError(CaseError):
     """The case names images that the imaging step cannot use."""
 
@@ -645,6 +650,7 @@ def _fields_for(inputs: list[str], case: Case | None = None) -> tuple[str, ...]:
 def compute_scores(case: Case, facts: Mapping[str, Any] | None = None) -> _Scores:
     """Run every calculator the case allows; list what is missing or not applicable."""
     from livermet.calculators import REGISTRY, CalculatorInputError, missing_inputs, run
+    from livermet.calculators.runner import run_if_complete
 
     warnings: list[str] = []
     if facts is None:
@@ -660,16 +666,19 @@ def compute_scores(case: Case, facts: Mapping[str, Any] | None = None) -> _Score
             return
         params = {p.name for p in REGISTRY[plan.calculator].params}
         available = {k: v for k, v in plan.inputs.items() if v is not None and k in params}
-        lacking = missing_inputs(plan.calculator, available)
-        if lacking:
-            out.missing[key] = tuple(lacking)
-            out.missing_fields[key] = _fields_for(lacking, case)
-            return
         try:
-            result = run(plan.calculator, available)
+            if _OPTIMISED:  # what missing_inputs's trial run computed is the result
+                lacking, result = run_if_complete(plan.calculator, available)
+            else:  # the plain path: the trial run, then the run
+                lacking = missing_inputs(plan.calculator, available)
+                result = None if lacking else run(plan.calculator, available)
         except CalculatorInputError as exc:
             out.failed[key] = str(exc)
             out.warnings.append(f"{key} not computed: {exc}")
+            return
+        if lacking:
+            out.missing[key] = tuple(lacking)
+            out.missing_fields[key] = _fields_for(lacking, case)
             return
         notes = tuple(n for n in plan.notes if n)
         defaulted = [
@@ -837,7 +846,10 @@ def _run_decision(case: Case, scores: Mapping[str, Any]) -> tuple[Any, dict[str,
     import livermet.decision
 
     decision = livermet.decision.assess_options(case, scores)
-    data = to_plain(decision)
+    if _OPTIMISED and type(decision) is livermet.decision.DecisionReport:
+        data = decision.to_dict()  # plain JSON data as it is built: to_plain would copy it
+    else:
+        data = to_plain(decision)
     if not isinstance(data, dict):
         data = {"decision": data}
     if isinstance(data.get("decision_warnings"), list):  # shown by the report and the web

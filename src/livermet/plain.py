@@ -16,20 +16,23 @@ from pathlib import PurePath
 from typing import Any
 
 _SCALARS = (str, int, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)  # exact types returned as they are
 
 
 def to_plain(obj: Any) -> Any:
     """``obj`` as JSON-ready Python: dicts with string keys, lists, numbers, strings, None."""
-    # Exact-type fast paths first: an assessment is a large tree of plain values.
+    # Exact-type fast paths first: an assessment is a large tree of plain values. A container's
+    # scalar items are taken without a call (the same as the call would return).
     t = type(obj)
-    if t in _SCALARS:
+    if t in _SCALAR_TYPES:
         return obj
     if t is float:
         return obj if obj - obj == 0 else None  # NaN and +-inf -> None
     if t is dict:
-        return {k if type(k) is str else str(k): to_plain(v) for k, v in obj.items()}
+        return {k if type(k) is str else str(k): v if type(v) in _SCALAR_TYPES else to_plain(v)
+                for k, v in obj.items()}
     if t is list or t is tuple:
-        return [to_plain(v) for v in obj]
+        return [v if type(v) in _SCALAR_TYPES else to_plain(v) for v in obj]
     if isinstance(obj, (str, int)):  # str/int subclasses (enums)
         return obj.value if hasattr(obj, "value") and isinstance(obj.value, (str, int)) else obj
     if isinstance(obj, float):

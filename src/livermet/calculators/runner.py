@@ -39,6 +39,7 @@ __all__ = [
     "coerce_param",
     "alternatives",
     "describe_param",
+    "run_if_complete",
 ]
 
 _TRUE = {"true", "yes", "y", "1", "t", "on"}
@@ -108,11 +109,11 @@ def _unit_value(calc: str, p: Param, value: float, unit: str | None, raw: Any) -
 def coerce_param(calc: str, p: Param, raw: Any) -> Any:
     """Convert one raw value to the parameter's kind and canonical unit, checking limits.
 
-    ``None`` stays ``None`` (absent). Raises :class:`CalculatorInputError`.
+    ``None`` stays ``None`` (absent). Raises :class:`CalculatorInputError`; the description
+    of what is accepted is built only then (it is the costly part of a call that succeeds).
     """
     if raw is None:
         return None
-    expected = describe_param(p)
     if p.kind == "bool":
         if isinstance(raw, bool):
             return raw
@@ -120,46 +121,46 @@ def coerce_param(calc: str, p: Param, raw: Any) -> Any:
             return bool(raw)
         if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
             return raw.strip().lower() in _TRUE
-        raise CalculatorInputError(calc, p.name, raw, expected)
+        raise CalculatorInputError(calc, p.name, raw, describe_param(p))
     if p.kind == "choice":
         if isinstance(raw, str):
             key = raw.strip().lower().replace("-", "_").replace(" ", "_")
             if key in p.choices:
                 return key
-        raise CalculatorInputError(calc, p.name, raw, expected)
+        raise CalculatorInputError(calc, p.name, raw, describe_param(p))
     # numeric
     if isinstance(raw, bool):
-        raise CalculatorInputError(calc, p.name, raw, expected)
+        raise CalculatorInputError(calc, p.name, raw, describe_param(p))
     if isinstance(raw, (int, float)):
         value = float(raw)
     elif isinstance(raw, Mapping) and "value" in raw:
         inner = raw["value"]
         if isinstance(inner, bool) or not isinstance(inner, (int, float, str)):
-            raise CalculatorInputError(calc, p.name, raw, expected)
+            raise CalculatorInputError(calc, p.name, raw, describe_param(p))
         try:
             number = float(inner)
         except ValueError:
-            raise CalculatorInputError(calc, p.name, raw, expected) from None
+            raise CalculatorInputError(calc, p.name, raw, describe_param(p)) from None
         value = _unit_value(calc, p, number, raw.get("unit"), raw)
     elif isinstance(raw, str):
         try:
             number, unit = parse_value_with_unit(raw)
         except ValueError:
-            raise CalculatorInputError(calc, p.name, raw, expected) from None
+            raise CalculatorInputError(calc, p.name, raw, describe_param(p)) from None
         value = _unit_value(calc, p, number, unit, raw)
     else:
-        raise CalculatorInputError(calc, p.name, raw, expected)
+        raise CalculatorInputError(calc, p.name, raw, describe_param(p))
     if not math.isfinite(value):
-        raise CalculatorInputError(calc, p.name, raw, expected)
+        raise CalculatorInputError(calc, p.name, raw, describe_param(p))
     if p.kind == "int":
         if abs(value - round(value)) > 1e-9:
-            raise CalculatorInputError(calc, p.name, raw, expected)
+            raise CalculatorInputError(calc, p.name, raw, describe_param(p))
         value = int(round(value))
     if p.minimum is not None:
         if value < p.minimum or (p.exclusive_minimum and value == p.minimum):
-            raise CalculatorInputError(calc, p.name, raw, expected)
+            raise CalculatorInputError(calc, p.name, raw, describe_param(p))
     if p.maximum is not None and value > p.maximum:
-        raise CalculatorInputError(calc, p.name, raw, expected)
+        raise CalculatorInputError(calc, p.name, raw, describe_param(p))
     return value
 
 
@@ -172,6 +173,20 @@ def alternatives(calc: Calculator) -> dict[str, dict[str, list[str]]]:
         alt, _, set_name = p.group.partition(".")
         alts.setdefault(alt, {}).setdefault(set_name or p.name, []).append(p.name)
     return alts
+
+
+# Per calculator (a frozen Calculator: its params never change), read-only: the parameters by
+# name and its alternative sets. Keyed by the object's id and checked by identity, so a
+# calculator registered anew under the same name is described afresh.
+_META: dict[int, tuple[Calculator, dict[str, Param], dict[str, dict[str, list[str]]]]] = {}
+
+
+def _meta(calc: Calculator) -> tuple[dict[str, Param], dict[str, dict[str, list[str]]]]:
+    entry = _META.get(id(calc))
+    if entry is None or entry[0] is not calc:
+        entry = (calc, {p.name: p for p in calc.params}, alternatives(calc))
+        _META[id(calc)] = entry
+    return entry[1], entry[2]
 
 
 def _alt_label(sets: Mapping[str, list[str]]) -> str:
@@ -190,7 +205,7 @@ def prepare(name: str, raw: Mapping[str, Any], *, allow_unknown: bool = False) -
     ``allow_unknown``), bad values and missing required inputs.
     """
     calc = get_calculator(name)
-    by_name = {p.name: p for p in calc.params}
+    by_name, alts = _meta(calc)
     if not allow_unknown:
         for key in raw:
             if key not in by_name:
@@ -207,7 +222,7 @@ def prepare(name: str, raw: Mapping[str, Any], *, allow_unknown: bool = False) -
     for p in calc.params:
         if p.required and not p.group and values[p.name] is None:
             raise CalculatorInputError(name, p.name, None, describe_param(p) + " (required)")
-    for sets in alternatives(calc).values():
+    for sets in alts.values():
         complete = [s for s, names in sets.items() if all(_present(values, n) for n in names)]
         if complete:
             continue
@@ -263,3 +278,30 @@ def missing_inputs(name: str, available: Mapping[str, Any]) -> list[str]:
         if exc.value is None:
             return [exc.parameter]
     return []
+
+
+def run_if_complete(name: str, available: Mapping[str, Any]) -> tuple[list[str], Result | None]:
+    """:func:`missing_inputs` and :func:`run` in one: ``(missing, result)``.
+
+    ``missing`` is what :func:`missing_inputs` returns; when it is empty, ``result`` is what
+    ``run(name, available)`` returns (keys that are not parameters and ``None`` values
+    dropped), from the same single call that :func:`missing_inputs` makes as its trial run.
+    Raises :class:`CalculatorInputError` where that run does for a value that is present.
+    """
+    calc = get_calculator(name)
+    avail = {p.name: available.get(p.name) for p in calc.params}
+    missing: list[str] = []
+    for p in calc.params:
+        if p.required and not p.group and p.default is None and avail[p.name] is None:
+            missing.append(p.name)
+    for sets in _meta(calc)[1].values():
+        if not any(all(avail.get(n) is not None for n in names) for names in sets.values()):
+            missing.append(_alt_label(sets))
+    if missing:
+        return missing, None
+    try:
+        return [], run(name, {k: v for k, v in avail.items() if v is not None})
+    except CalculatorInputError as exc:
+        if exc.value is None:
+            return [exc.parameter], None
+        raise

@@ -27,6 +27,48 @@ Effect = Literal["supports", "against", "excludes", "caution", "info"]
 EFFECTS: tuple[str, ...] = ("supports", "against", "excludes", "caution", "info")
 
 
+# to_dict() of these classes gives plain JSON data (what livermet.plain.to_plain would make of
+# it), built in one pass: a value that is not a plain scalar goes through to_plain, an item
+# of another type has its to_dict() converted. DecisionReport.to_dict() is then plain as it is.
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _p(value: Any) -> Any:
+    return value if type(value) in _PLAIN else to_plain(value)
+
+
+def _d(item: Any) -> Any:
+    """``to_plain(item)`` for a findings item: its to_dict(), already plain for our classes."""
+    if type(item) in _PLAIN_TO_DICT:
+        return item.to_dict()
+    return to_plain(item.to_dict())
+
+
+# A source's plain dict depends on nothing but the source's five fields (and this code): kept
+# per source whose fields are all of exact plain types (so that equal sources give equal
+# dicts), at most _SOURCE_CACHE_SIZE of them; each call returns its own copy.
+_SOURCE_CACHE: dict[Source, dict[str, Any]] = {}
+_SOURCE_CACHE_SIZE = 4096
+_STR_OR_NONE = frozenset({str, type(None)})
+_INT_OR_NONE = frozenset({int, type(None)})  # not bool: True == 1 would share a key
+
+
+def _source(source: Source) -> dict[str, Any]:
+    """``to_plain(source_dict(source))``."""
+    if (type(source) is not Source or type(source.citation) is not str
+            or type(source.review_section) not in _STR_OR_NONE
+            or type(source.review_ref) not in _INT_OR_NONE
+            or type(source.doi) not in _STR_OR_NONE or type(source.check) is not bool):
+        return to_plain(source_dict(source))
+    cached = _SOURCE_CACHE.get(source)
+    if cached is None:
+        cached = to_plain(source_dict(source))
+        if len(_SOURCE_CACHE) >= _SOURCE_CACHE_SIZE:
+            _SOURCE_CACHE.clear()
+        _SOURCE_CACHE[source] = cached
+    return dict(cached)  # its values are scalars: a full copy
+
+
 def _dedup_sources(items: list[Source]) -> list[Source]:
     seen: set[str] = set()
     out: list[Source] = []
@@ -67,11 +109,11 @@ class Reason:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "text": self.text,
-            "effect": self.effect,
-            "criterion": self.criterion,
+            "text": _p(self.text),
+            "effect": _p(self.effect),
+            "criterion": _p(self.criterion),
             "basis": self.basis,
-            "sources": [label(s) for s in self.sources],
+            "sources": [_p(label(s)) for s in self.sources],
         }
 
 
@@ -83,7 +125,7 @@ class Missing:
     why: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"field": self.field, "why": self.why}
+        return {"field": _p(self.field), "why": _p(self.why)}
 
 
 @dataclass(frozen=True)
@@ -94,7 +136,7 @@ class Evidence:
     source: Source
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "source": label(self.source)}
+        return {"text": _p(self.text), "source": _p(label(self.source))}
 
 
 @dataclass(frozen=True)
@@ -105,7 +147,7 @@ class Note:
     source: Source
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "source": label(self.source)}
+        return {"text": _p(self.text), "source": _p(label(self.source))}
 
 
 def status_from(reasons: tuple[Reason, ...] | list[Reason], recommend: bool) -> Status:
@@ -155,17 +197,17 @@ class OptionAssessment:
         order = {"excludes": 0, "against": 1, "caution": 2, "supports": 3, "info": 4}
         reasons = sorted(self.reasons, key=lambda r: order[r.effect])
         return {
-            "code": self.code,
-            "title": self.title,
-            "status": self.status,
-            "intent": self.intent,
-            "reasons": [r.text for r in reasons],
-            "reason_details": [r.to_dict() for r in reasons],
-            "sources": [source_dict(s) for s in self.all_sources()],
-            "missing": [m.field for m in self.missing],
-            "missing_details": [m.to_dict() for m in self.missing],
-            "evidence": [e.to_dict() for e in self.evidence],
-            "notes": [n.to_dict() for n in self.notes],
+            "code": _p(self.code),
+            "title": _p(self.title),
+            "status": _p(self.status),
+            "intent": _p(self.intent),
+            "reasons": [_p(r.text) for r in reasons],
+            "reason_details": [_d(r) for r in reasons],
+            "sources": [_source(s) for s in self.all_sources()],
+            "missing": [_p(m.field) for m in self.missing],
+            "missing_details": [_d(m) for m in self.missing],
+            "evidence": [_d(e) for e in self.evidence],
+            "notes": [_d(n) for n in self.notes],
             "details": to_plain(dict(self.details)),
         }
 
@@ -190,12 +232,12 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code,
-            "status": self.status,
-            "title": self.title,
-            "reasons": list(self.reasons),
-            "sources": [source_dict(s) for s in _dedup_sources(list(self.sources))],
-            "evidence": [e.to_dict() for e in self.evidence],
+            "code": _p(self.code),
+            "status": _p(self.status),
+            "title": _p(self.title),
+            "reasons": [_p(r) for r in self.reasons],
+            "sources": [_source(s) for s in _dedup_sources(list(self.sources))],
+            "evidence": [_d(e) for e in self.evidence],
             "details": to_plain(dict(self.details)),
         }
 
@@ -229,14 +271,18 @@ class DecisionReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "options": [o.to_dict() for o in self.options],
-            "treatment_intent": self.intent,
-            "workup": [w.to_dict() for w in self.workup],
-            "primary_workup": self.primary_workup.to_dict(),
-            "disappearing_metastases": self.disappearing_metastases.to_dict(),
-            "response": self.response.to_dict(),
-            "pathology": self.pathology.to_dict(),
-            "mdt": self.mdt.to_dict(),
-            "knowledge_version": self.knowledge_version,
-            "decision_warnings": list(self.warnings),
+            "options": [_d(o) for o in self.options],
+            "treatment_intent": _p(self.intent),
+            "workup": [_d(w) for w in self.workup],
+            "primary_workup": _d(self.primary_workup),
+            "disappearing_metastases": _d(self.disappearing_metastases),
+            "response": _d(self.response),
+            "pathology": _d(self.pathology),
+            "mdt": _d(self.mdt),
+            "knowledge_version": _p(self.knowledge_version),
+            "decision_warnings": [_p(w) for w in self.warnings],
         }
+
+
+_PLAIN_TO_DICT = frozenset({Reason, Missing, Evidence, Note, OptionAssessment, Finding,
+                            DecisionReport})
