@@ -194,7 +194,7 @@ class Assessment:
 
         out: dict[str, Any] = {
             "case_id": self.case_id,
-            "scores": {k: to_plain(v) for k, v in self.scores.items()},
+            "scores": {k: _plain_score(v) for k, v in self.scores.items()},
             "warnings": list(self.warnings),
             "missing": {k: list(v) for k, v in self.missing.items()},
             "missing_fields": {k: list(v) for k, v in self.missing_fields.items()},
@@ -212,6 +212,33 @@ class Assessment:
         if include_case and self.case is not None:
             out["case"] = self.case.model_dump(mode="json", exclude_none=True)
         return out
+
+
+_EXACT_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _p(value: Any) -> Any:
+    return value if type(value) in _EXACT_SCALARS else to_plain(value)
+
+
+def _plain_score(result: Any) -> Any:
+    """``to_plain(result)``; a calculator's Result converted in one pass (its ``to_dict()``
+    walks the details, to_plain would walk them again with the rest)."""
+    from livermet.calculators.base import Result
+
+    if not _OPTIMISED or type(result) is not Result:
+        return to_plain(result)
+    return {
+        "name": _p(result.name),
+        "value": _p(result.value),
+        "unit": _p(result.unit),
+        "category": _p(result.category),
+        "inputs": to_plain(dict(result.inputs)),
+        "formula": _p(result.formula),
+        "notes": [_p(n) for n in result.notes],
+        "sources": [to_plain(s.to_dict()) for s in result.sources],
+        "details": to_plain(dict(result.details)),
+    }
 
 
 # ----------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from livermet.calculators.base import Result
+from livermet.plain import to_plain
 from livermet.units import convert
 
 RIGHT_SEGMENTS = frozenset({5, 6, 7, 8})
@@ -34,6 +36,15 @@ class Score:
     def of(cls, name: str, obj: Any) -> "Score | None":
         if obj is None:
             return None
+        if type(obj) is Result:  # what its to_dict() gives, without the sources
+            return cls(
+                name=name,
+                value=obj.value,
+                category=obj.category,
+                details=dict(to_plain(dict(obj.details))),
+                notes=tuple(obj.notes),
+                inputs=dict(obj.inputs),
+            )
         if hasattr(obj, "to_dict") and not isinstance(obj, Mapping):
             obj = obj.to_dict()
         if not isinstance(obj, Mapping):
