@@ -159,16 +159,16 @@ def test_saved_landmarks_round_trip_and_incomplete_ones_are_refused(tmp_path, de
 
 # ------------------------------------------------------------------ the page, in Chromium
 @pytest.mark.browser
-def test_place_landmarks_by_clicking(server, chromium_path, phantom_files, demo_case):
+def test_place_landmarks_by_clicking(server, chromium_path, phantom_files, demo_case):  # noqa: F811
     """Upload the phantom's CT and liver (no segment labels; the case plans an anatomic
     resection), click every structure's points on the axial slices, see a refusal while one
     is missing, save, and the volumetry job derives the Couinaud segments from the clicks."""
     sync_api = pytest.importorskip("playwright.sync_api")
+    import nibabel as nib
     from test_browser import ARTIFACTS, CHROMIUM_ARGS
+    from web_support import PASSWORD
 
     from livermet.web import viewer
-    from web_support import PASSWORD
-    import nibabel as nib
 
     url, _log = server
     ph = phantom_files["phantom"]

@@ -192,9 +192,8 @@ class JobInputError(ValueError):
 
 def compute(data: dict, data_dir: str, pk: int, image_rows: list[dict]) -> tuple[dict, dict, str]:
     """Volumetry (imaging library) and the viewer's arrays; runs in the job process."""
-    from types import SimpleNamespace
-
     import shutil
+    from types import SimpleNamespace
 
     export_dir = Path(data_dir) / "viewer" / str(pk) / "export"
     shutil.rmtree(export_dir, ignore_errors=True)  # never show an earlier plan's resection
@@ -209,8 +208,8 @@ def compute(data: dict, data_dir: str, pk: int, image_rows: list[dict]) -> tuple
             # here until landmarks are placed, and they are placed in the viewer
             try:
                 _build_viewer(data_dir, pk, [SimpleNamespace(**r) for r in image_rows])
-            except Exception:  # noqa: BLE001  (the library's message is the one to show)
-                pass
+            except Exception as viewer_exc:  # noqa: BLE001  (the library's message is the one to show)
+                log.warning("viewer not prepared after a refused volumetry: %s", type(viewer_exc).__name__)
         if isinstance(exc, (ImagingInputError, library.LibraryUnavailable)):
             # by its message: these exceptions cannot be unpickled, and one that cannot cross
             # back from the job process breaks the process pool for every later job
