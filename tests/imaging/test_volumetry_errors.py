@@ -165,3 +165,17 @@ def test_unknown_resection_and_lesion(liver_file):
     with pytest.raises(ImagingInputError) as e:
         run_volumetry(masks=[("liver", liver_file)], liver_condition="fatty")
     assert e.value.field == "liver_condition"
+
+
+def test_imaging_input_error_survives_a_process_boundary():
+    """A volumetry job run in a process pool returns its refusal to the server: the error must
+    pickle with its field, value and message (unpickling used to fail and break the pool)."""
+    import pickle
+
+    from livermet.imaging.errors import ImagingInputError
+
+    exc = ImagingInputError("labelset", "nope", "one of liver_segments, totalsegmentator")
+    back = pickle.loads(pickle.dumps(exc))
+    assert type(back) is ImagingInputError
+    assert (back.field, back.value, back.expected) == ("labelset", "nope", "one of liver_segments, totalsegmentator")
+    assert str(back) == str(exc)

@@ -19,3 +19,8 @@ class ImagingInputError(ValueError):
         # an input that is absent has no "=value" to show
         super().__init__(f"{field}: expected {expected}" if value is None
                          else f"{field}={value}: expected {expected}")
+
+    def __reduce__(self):
+        # rebuilt from its three parts when it crosses a process boundary (a volumetry job run
+        # in a process pool): the default would call __init__ with the message alone and fail
+        return (type(self), (self.field, self.value, self.expected))
