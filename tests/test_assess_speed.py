@@ -329,3 +329,24 @@ def test_decision_facts_read_a_result_as_its_to_dict() -> None:
         if result is not ODD_RESULT:
             assert fast == slow
         assert type(fast.details) is dict and type(fast.notes) is tuple
+
+
+# ------------------------------------------------------------------ to_dict(copy=False)
+@pytest.mark.parametrize("path", [demo_case_path(), VIGNETTES[0], VIGNETTES[-1]],
+                         ids=lambda p: p.stem)
+def test_to_dict_without_copy_gives_the_same_values(path: Path) -> None:
+    a = assess_case(path, imaging=False)
+    shared, copied = a.to_dict(copy=False), a.to_dict()
+    assert json.dumps(shared) == json.dumps(copied)
+    assert shared["options"] is a.extras["options"]  # handed out, not copied
+    assert copied["options"] is not a.extras["options"]
+    assert a.to_dict(copy=False, include_case=True) == a.to_dict(include_case=True)
+
+
+def test_to_dict_without_copy_converts_extras_it_did_not_build() -> None:
+    a = assess_case(demo_case_path(), imaging=False)
+    other = dataclasses.replace(a, extras={"options": (1, math.nan), "odd": Colour.RED})
+    out = other.to_dict(copy=False)
+    assert out["options"] == [1, None] and out["odd"] == "red" and type(out["odd"]) is str
+    made = assess_mod.Assessment(case_id="x", scores={}, extras={"t": (math.inf,)})
+    assert made.to_dict(copy=False)["t"] == [None]

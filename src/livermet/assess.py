@@ -188,8 +188,15 @@ class Assessment:
         object.__setattr__(self, "warnings", tuple(self.warnings))
         object.__setattr__(self, "validation", tuple(self.validation))
 
-    def to_dict(self, include_case: bool = False) -> dict[str, Any]:
-        """JSON-ready dict: ``case_id``, ``scores``, ``warnings``, ``missing`` and the rest."""
+    def to_dict(self, include_case: bool = False, *, copy: bool = True) -> dict[str, Any]:
+        """JSON-ready dict: ``case_id``, ``scores``, ``warnings``, ``missing`` and the rest.
+
+        Each call returns new data. ``copy=False``: the decision's keys (``options`` ...), which
+        :func:`assess_case` already holds as plain data, are given as they are instead of
+        copied (the largest part of the dict): the same values, for a caller that serialises
+        the dict and drops it; modifying them would modify this assessment. An assessment
+        made otherwise (or by ``dataclasses.replace``) has its extras converted as usual.
+        """
         from livermet import __version__
 
         out: dict[str, Any] = {
@@ -206,9 +213,10 @@ class Assessment:
         }
         if self.imaging is not None:
             out["imaging"] = to_plain(dict(self.imaging))
+        shared = not copy and self.__dict__.get("_plain_extras", False)
         for key, value in self.extras.items():
             if key not in out:
-                out[key] = to_plain(value)
+                out[key] = value if shared else to_plain(value)
         if include_case and self.case is not None:
             out["case"] = self.case.model_dump(mode="json", exclude_none=True)
         return out
@@ -975,7 +983,7 @@ def assess_case(
         for w in extras.pop("warnings", []) or []:
             warnings.append(str(w))
 
-    return Assessment(
+    result = Assessment(
         case_id=valid.id,
         scores=scored.scores,
         warnings=tuple(_absent_in_case_terms(w) for w in warnings),
@@ -990,3 +998,7 @@ def assess_case(
         case=valid,
         decision=decision_obj,
     )
+    # the extras are to_plain's output (fresh plain data): to_dict(copy=False) may hand them
+    # out. Not a field: an Assessment made by dataclasses.replace does not inherit it.
+    object.__setattr__(result, "_plain_extras", True)
+    return result
