@@ -28,7 +28,13 @@ from livermet.calculators.runner import run_if_complete
 from livermet.data import demo_case_path
 from livermet.decision import findings
 from livermet.decision.findings import (
-    DecisionReport, Evidence, Finding, Missing, Note, OptionAssessment, Reason,
+    DecisionReport,
+    Evidence,
+    Finding,
+    Missing,
+    Note,
+    OptionAssessment,
+    Reason,
 )
 from livermet.decision.knowledge.sources import label, source_dict
 from livermet.plain import to_plain
