@@ -261,23 +261,11 @@ def missing_inputs(name: str, available: Mapping[str, Any]) -> list[str]:
     in some situations (e.g. Makuuchi's ICG-R15 when bilirubin is normal) is found by a trial
     run.
     """
-    calc = get_calculator(name)
-    avail = {p.name: available.get(p.name) for p in calc.params}
-    missing: list[str] = []
-    for p in calc.params:
-        if p.required and not p.group and p.default is None and avail[p.name] is None:
-            missing.append(p.name)
-    for sets in alternatives(calc).values():
-        if not any(all(avail.get(n) is not None for n in names) for names in sets.values()):
-            missing.append(_alt_label(sets))
-    if missing:
-        return missing
+    get_calculator(name)  # an unknown calculator is an error, not "nothing missing"
     try:
-        run(name, {k: v for k, v in avail.items() if v is not None})
-    except CalculatorInputError as exc:
-        if exc.value is None:
-            return [exc.parameter]
-    return []
+        return run_if_complete(name, available)[0]
+    except CalculatorInputError:  # a value present but not valid: nothing is missing
+        return []
 
 
 def run_if_complete(name: str, available: Mapping[str, Any]) -> tuple[list[str], Result | None]:
