@@ -109,7 +109,14 @@ def assess_with_json(data: dict) -> tuple[dict, bytes]:
     res = fn(case, imaging=False) if "imaging" in inspect.signature(fn).parameters else fn(case)
     # The library's to_dict is already plain JSON data: serialise it directly, and walk it
     # (NaN -> null, odd types -> text) only when that fails.
-    result = res.to_dict() if hasattr(res, "to_dict") else res
+    # (copy=False: nothing else holds `res`, so its data need not be copied out of it)
+    if hasattr(res, "to_dict"):
+        try:
+            result = res.to_dict(copy=False)
+        except TypeError:  # an assessment without that option
+            result = res.to_dict()
+    else:
+        result = res
     try:
         if not isinstance(result, dict):
             raise TypeError
