@@ -74,7 +74,7 @@ def create_app(settings: Settings, *, announce_admin=_print_admin) -> FastAPI:
         yield
         app.state.jobs.stop()
         if app.state.job_pool is not None:
-            app.state.job_pool.shutdown(wait=False, cancel_futures=True)
+            library.stop_process_pool(app.state.job_pool)
         if app.state.assessment_process is not None:
             app.state.assessment_process.shutdown()
 

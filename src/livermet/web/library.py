@@ -197,6 +197,21 @@ def preload() -> None:
     importlib.import_module("livermet.decision")
 
 
+def stop_process_pool(pool) -> None:
+    """Shut a process pool down without waiting for its work, and end its processes.
+
+    ``shutdown(wait=False)`` alone can leave a spawned worker behind when the server exits
+    first: it then waits forever on a pipe whose write end it holds itself. A volumetry job
+    cut short this way is re-queued when the server starts again (``JobQueue.recover``)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=5)
+
+
 class AssessmentProcess:
     """A process of its own that computes assessments for one server process.
 
@@ -244,7 +259,7 @@ class AssessmentProcess:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_process_pool(pool)
 
 
 class _Computed:
