@@ -52,7 +52,7 @@ def analyse(f: Facts) -> LiverAnalysis:
         a.missing.append(Missing("liver.ascites", "refractory ascites excludes resection"))
     key = "bilirubin_no_resection"
     if f.bilirubin is None:
-        a.missing.append(Missing("labs.bilirubin", "bilirubin >= 2.0 mg/dL excludes resection"))
+        a.missing.append(Missing("labs.bilirubin", f"bilirubin >= {fmt(key)} excludes resection"))
     elif f.bilirubin >= th(key):
         a.exclusions.append(_r(f"Bilirubin {num(f.bilirubin, near=th(key))} mg/dL >= {fmt(key)}: no resection "
                                "(Makuuchi)", "excludes", *tsrc(key), criterion=key))
