@@ -546,6 +546,20 @@ def _liver_code_mask(c: np.ndarray) -> np.ndarray:
     return (c - np.uint8(1)) < np.uint8(10)
 
 
+def _piece_in_crop(p: _Piece, lo, hi) -> tuple[tuple[slice, ...], tuple[slice, ...]] | None:
+    """Where a piece and the crop [lo, hi) overlap: (slices into the piece, slices into the
+    crop), or None when they do not."""
+    src, dst = [], []
+    for ax in range(3):
+        a0 = max(p.offset[ax], lo[ax])
+        a1 = min(p.offset[ax] + p.codes.shape[ax], hi[ax])
+        if a1 <= a0:
+            return None
+        src.append(slice(a0 - p.offset[ax], a1 - p.offset[ax]))
+        dst.append(slice(a0 - lo[ax], a1 - lo[ax]))
+    return tuple(src), tuple(dst)
+
+
 def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct_path) -> Anatomy:
     lo = np.array(ref.shape)
     hi = np.zeros(3, dtype=int)
@@ -579,19 +593,11 @@ def _assemble(pieces: list[_Piece], ref: Grid, warnings: list[str], labelset, ct
     segments = np.zeros(shape, dtype=np.uint8)
     tumour = np.zeros(shape, dtype=bool)
     for p in pieces:
-        # intersect the piece with the crop
-        src, dst = [], []
-        for ax in range(3):
-            a0 = max(p.offset[ax], lo[ax])
-            a1 = min(p.offset[ax] + p.codes.shape[ax], hi[ax])
-            if a1 <= a0:
-                break
-            src.append(slice(a0 - p.offset[ax], a1 - p.offset[ax]))
-            dst.append(slice(a0 - lo[ax], a1 - lo[ax]))
-        else:
+        overlap = _piece_in_crop(p, lo, hi)
+        if overlap is not None:
+            src, d = overlap
             # one copy into C order (the crop's), then every pass below runs along memory
-            c = np.ascontiguousarray(p.codes[tuple(src)])
-            d = tuple(dst)
+            c = np.ascontiguousarray(p.codes[src])
             np.copyto(segments[d], c, where=(c - np.uint8(1)) < np.uint8(8))  # codes 1-8 are the segments
             liver[d] |= _liver_code_mask(c)
             t = c == labelsets.ROLE_CODE["tumour"]
@@ -666,16 +672,9 @@ def read_into_crop(path: str | Path, anat: Anatomy, mapping: dict[int, str] | No
     hi = lo + np.asarray(anat.liver.shape)
     for img in read_label_images(path, what):
         for p in _pieces_from_image(img, mp, anat.grid, what, anat.warnings):
-            src, dst = [], []
-            for ax in range(3):
-                a0 = max(p.offset[ax], lo[ax])
-                a1 = min(p.offset[ax] + p.codes.shape[ax], hi[ax])
-                if a1 <= a0:
-                    break
-                src.append(slice(a0 - p.offset[ax], a1 - p.offset[ax]))
-                dst.append(slice(a0 - lo[ax], a1 - lo[ax]))
-            else:
-                c = p.codes[tuple(src)]
-                view = out[tuple(dst)]
+            overlap = _piece_in_crop(p, lo, hi)
+            if overlap is not None:
+                c = p.codes[overlap[0]]
+                view = out[overlap[1]]
                 view[c > 0] = c[c > 0]
     return out
